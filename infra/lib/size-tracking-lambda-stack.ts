@@ -1,0 +1,147 @@
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { HISTORY_GSI, PLOT_KEY, PLOTS_PREFIX, RUST_LOG } from './constants';
+import { removalPolicyFor, RustFunction } from './lambda-code';
+
+export interface SizeTrackingLambdaStackProps extends StackProps {
+  readonly historyTable: dynamodb.ITable;
+  readonly indexTable: dynamodb.ITable;
+  /** A dev deployment: buckets are emptied and destroyed with the stack; otherwise retained. */
+  readonly dev: boolean;
+  /** @default `s3-size-micro-<account>-<region>` */
+  readonly bucketName?: string;
+}
+
+/** The S3 events the tracker subscribes to. */
+export const TRACKED_EVENTS = ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'] as const;
+
+/**
+ * The tracked bucket, the tracker function and the bucket's notifications to it.
+ *
+ * The bucket has a fixed name so that its notification configuration, the permission that lets S3
+ * invoke the tracker and the tracker's own policy can all name it without referring to each other:
+ * CloudFormation then wires the notifications natively, with no custom resource (whose role would need
+ * `s3:PutBucketNotification` on every bucket).
+ */
+export class SizeTrackingLambdaStack extends Stack {
+  readonly bucket: s3.Bucket;
+  readonly bucketName: string;
+  readonly bucketArn: string;
+  readonly tracker: RustFunction;
+  readonly failureQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: SizeTrackingLambdaStackProps) {
+    super(scope, id, props);
+    const removalPolicy = removalPolicyFor(props.dev);
+    this.bucketName = props.bucketName ?? `s3-size-micro-${this.account}-${this.region}`;
+    this.bucketArn = `arn:${this.partition}:s3:::${this.bucketName}`;
+
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+      removalPolicy,
+      autoDeleteObjects: props.dev,
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This bucket receives the server access logs of the tracked bucket; logging it too would recurse.',
+    });
+
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      bucketName: this.bucketName,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'tracked-bucket/',
+      removalPolicy,
+      autoDeleteObjects: props.dev,
+    });
+
+    this.tracker = new RustFunction(this, 'Tracker', {
+      binary: 'tracker',
+      description: 'Applies S3 object events to the ObjectIndex and appends a size sample',
+      environment: {
+        BUCKET_NAME: this.bucketName,
+        HISTORY_BACKEND: 'dynamodb',
+        HISTORY_TABLE: props.historyTable.tableName,
+        HISTORY_GSI,
+        INDEX_TABLE: props.indexTable.tableName,
+        RESERVED_PREFIXES: PLOTS_PREFIX,
+        PLOT_KEY,
+        RUST_LOG,
+      },
+      timeout: Duration.seconds(30),
+      memorySize: 256,
+      dev: props.dev,
+    });
+    this.tracker.allow({
+      sid: 'ListTrackedBucket',
+      actions: ['s3:ListBucket'],
+      resources: [this.bucketArn],
+    });
+    this.tracker.allow({
+      // TransactWriteItems has no IAM action of its own: it needs the item actions it contains.
+      sid: 'ObjectIndexReadWrite',
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
+      resources: [props.indexTable.tableArn],
+    });
+    this.tracker.allow({
+      sid: 'HistoryAppend',
+      actions: ['dynamodb:PutItem'],
+      resources: [props.historyTable.tableArn],
+    });
+
+    // S3 invokes the tracker asynchronously: retry twice, then park the event in a queue.
+    this.failureQueue = new sqs.Queue(this, 'TrackerFailures', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy,
+    });
+    Validations.of(this.failureQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the on-failure destination of the tracker: nothing consumes it, so it needs no DLQ.',
+    });
+    this.tracker.function.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: new destinations.SqsDestination(this.failureQueue),
+    });
+
+    const invokePermission = new lambda.CfnPermission(this, 'S3InvokesTracker', {
+      action: 'lambda:InvokeFunction',
+      functionName: this.tracker.function.functionArn,
+      principal: 's3.amazonaws.com',
+      sourceAccount: this.account,
+      sourceArn: this.bucketArn,
+    });
+    const cfnBucket = this.bucket.node.defaultChild as s3.CfnBucket;
+    cfnBucket.notificationConfiguration = {
+      lambdaConfigurations: TRACKED_EVENTS.map((event) => ({
+        event,
+        function: this.tracker.function.functionArn,
+      })),
+    };
+    // S3 checks that it may invoke the function when the configuration is set.
+    cfnBucket.addResourceDependency(invokePermission);
+
+    new CfnOutput(this, 'BucketName', {
+      description: 'The tracked bucket (BUCKET_NAME)',
+      value: this.bucket.bucketName,
+    });
+    new CfnOutput(this, 'TrackerFailureQueueUrl', {
+      description: 'Events the tracker failed on after its retries',
+      value: this.failureQueue.queueUrl,
+    });
+  }
+}
