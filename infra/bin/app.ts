@@ -5,7 +5,9 @@ import { createStacks, optionsFromContext } from '../lib/app';
 import { MissingLambdaCodeError } from '../lib/lambda-code';
 
 try {
-  const app = new App();
+  // cfn-lint checks the synthesized templates (npm run lint:cfn); the built-in CloudFormation
+  // validation would repeat that on every command, `cdk ls` included, at ~12 s a run.
+  const app = new App({ builtinCloudFormationValidation: false });
   createStacks(app, optionsFromContext(app));
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   app.synth();

@@ -54,7 +54,7 @@ export function lambdaCode(scope: Construct, binary: LambdaBinary): lambda.Code 
   }
   if (!Stack.of(scope).bundlingRequired) {
     const placeholder = s3.Bucket.fromBucketName(scope, 'CodeNotBuilt', 'code-not-built');
-    return lambda.Code.fromBucketV2(placeholder, `${binary}/bootstrap.zip`);
+    return lambda.Code.fromBucketV2(placeholder, `${binary}/bootstrap.zip`, { objectVersion: 'not-built' });
   }
   throw new MissingLambdaCodeError(zip);
 }

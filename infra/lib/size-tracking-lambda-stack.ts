@@ -50,10 +50,6 @@ export class SizeTrackingLambdaStack extends Stack {
       removalPolicy,
       autoDeleteObjects: props.dev,
     });
-    Validations.of(accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This bucket receives the server access logs of the tracked bucket; logging it too would recurse.',
-    });
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
       bucketName: this.bucketName,

@@ -58,7 +58,7 @@ type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /**
  * A CloudFormation value as one readable string, the way cdk-nag prints it: `{Ref: X}` is `<X>`,
- * `{Fn::GetAtt: [L, A]}` is `<L.A>`, a join is its parts, and a value read from another stack is
+ * `{Fn::GetAtt: [L, A]}` is `<L.A>`, a join is its parts, `${X}` in a Fn::Sub is `<X>`, and a value read from another stack is
  * `<Stack:Output>`.
  */
 export function flat(value: Json): string {
@@ -71,6 +71,7 @@ export function flat(value: Json): string {
       const ref = value['Fn::GetStackOutput'];
       return `<${ref.StackName}:${ref.OutputName}>`;
     }
+    if (typeof value['Fn::Sub'] === 'string') return value['Fn::Sub'].replace(/\$\{([\w:.]+)\}/g, '<$1>');
     if (value['Fn::ImportValue']) return `<import:${flat(value['Fn::ImportValue'])}>`;
   }
   return JSON.stringify(value);
@@ -132,7 +133,11 @@ export function roleStatements(template: Template, stack: Stack, role: { node: {
 export function summarize(statements: Statement[]): Array<{ sid?: string; actions: string[]; resources: string[] }> {
   return statements
     .map((s) => ({ ...(s.sid ? { sid: s.sid } : {}), actions: s.actions, resources: s.resources }))
-    .sort((a, b) => (a.sid ?? a.actions[0]).localeCompare(b.sid ?? b.actions[0]));
+    .sort((a, b) => {
+      // Named statements first, by Sid; then the unnamed ones CDK adds, by first action.
+      const key = (x: { sid?: string; actions: string[] }) => (x.sid ? `0${x.sid}` : `1${x.actions[0]}`);
+      return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+    });
 }
 
 export function logicalIdOf(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
