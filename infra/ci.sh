@@ -23,7 +23,9 @@ step "typecheck (tsc --noEmit)"
 npm run --silent typecheck
 
 step "tests (node --test)"
-npm test
+npm test 2>&1 | tee "$work/test.log"
+passed="$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$work/test.log")"
+failed="$(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' "$work/test.log")"
 
 if [ -n "${LAMBDA_ASSET_DIR:-}" ]; then
   assets="$(cd "$LAMBDA_ASSET_DIR" && pwd)"
@@ -33,12 +35,20 @@ else
   node --import tsx scripts/stub-assets.ts "$assets"
 fi
 
-step "cdk synth (four stacks, cdk-nag AwsSolutions)"
-LAMBDA_ASSET_DIR="$assets" bash scripts/cdk.sh synth --quiet --output "$work/cdk.out"
-ls "$work/cdk.out"/*.template.json
+# The default deployment (dev, api behind the Lambda Web Adapter), and the other one a prop allows
+# (data retained, api on native lambda_http).
+for variant in default retained-native; do
+  case "$variant" in
+    default) context=() ;;
+    retained-native) context=(-c dev=false -c webAdapter=false) ;;
+  esac
+  step "cdk synth, $variant (four stacks, cdk-nag AwsSolutions)"
+  LAMBDA_ASSET_DIR="$assets" bash scripts/cdk.sh synth --quiet "${context[@]}" --output "$work/cdk.out.$variant"
+  ls "$work/cdk.out.$variant"/*.template.json
 
-step "cfn-lint"
-bash scripts/lint-cfn.sh "$work/cdk.out"
+  step "cfn-lint, $variant"
+  bash scripts/lint-cfn.sh "$work/cdk.out.$variant"
+done
 
 step "cdk ls (offline, no Lambda code needed)"
 start=$SECONDS
@@ -51,3 +61,4 @@ fi
 echo "cdk ls: 4 stacks in $((SECONDS - start)) s"
 
 step "ok"
+echo "infra: ${passed:-0} passed, ${failed:-0} failed"

@@ -22,11 +22,17 @@ export const ASSET_DIR_ENV = 'LAMBDA_ASSET_DIR';
 export class MissingLambdaCodeError extends Error {
   constructor(zipPath: string) {
     super(
-      `Lambda code not found: ${path.relative(process.cwd(), zipPath) || zipPath}. ` +
+      `Lambda code not found: ${displayPath(zipPath)}. ` +
         `Build it first with \`${BUILD_COMMAND}\` (or set ${ASSET_DIR_ENV} to a directory holding <name>/bootstrap.zip).`,
     );
     this.name = 'MissingLambdaCodeError';
   }
+}
+
+/** A path inside the repository relative to its root (`target/lambda/...`), any other path as it is. */
+function displayPath(file: string): string {
+  const relative = path.relative(REPO_ROOT, file);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
 }
 
 /** The asset directory: context `lambdaAssetDir`, else `$LAMBDA_ASSET_DIR`, else `<repo>/target/lambda`. */

@@ -63,6 +63,9 @@ export class SizeTrackingLambdaStack extends Stack {
       autoDeleteObjects: props.dev,
     });
 
+    // Empty the log bucket only once the tracked bucket is gone and writes no more access logs.
+    accessLogs.node.tryFindChild('AutoDeleteObjectsCustomResource')?.node.addDependency(this.bucket);
+
     this.tracker = new RustFunction(this, 'Tracker', {
       binary: 'tracker',
       description: 'Applies S3 object events to the ObjectIndex and appends a size sample',

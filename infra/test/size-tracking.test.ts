@@ -43,6 +43,36 @@ describe('SizeTrackingLambdaStack', () => {
     assert.deepEqual(logs.resource.Properties.BucketEncryption, bucket.Properties.BucketEncryption);
   });
 
+  test('S3 may deliver the tracked bucket\'s access logs, and only those, to the log bucket', () => {
+    const logs = resourceNamed(t, 'AWS::S3::Bucket', 'AccessLogs');
+    const policy = Object.values<any>(t.findResources('AWS::S3::BucketPolicy')).find(
+      (p) => p.Properties.Bucket.Ref === logs.id,
+    );
+    const delivery = policy.Properties.PolicyDocument.Statement.filter((s: any) => s.Effect === 'Allow' && s.Principal.Service);
+    assert.deepEqual(delivery, [
+      {
+        Action: 's3:PutObject',
+        Condition: {
+          ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucketId, 'Arn'] } },
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        },
+        Effect: 'Allow',
+        Principal: { Service: 'logging.s3.amazonaws.com' },
+        Resource: delivery[0].Resource,
+      },
+    ]);
+    assert.equal(flat(delivery[0].Resource), `<${logs.id}.Arn>/tracked-bucket/*`);
+  });
+
+  test('dev: the log bucket is emptied only after the tracked bucket is deleted', () => {
+    const logs = resourceNamed(t, 'AWS::S3::Bucket', 'AccessLogs');
+    const emptier = Object.entries<any>(t.findResources('Custom::S3AutoDeleteObjects')).find(
+      ([, r]) => r.Properties.BucketName.Ref === logs.id,
+    );
+    assert.ok(emptier);
+    assert.ok(emptier[1].DependsOn.includes(bucketId));
+  });
+
   test('both buckets deny every request that does not use TLS', () => {
     for (const policy of Object.values(t.findResources('AWS::S3::BucketPolicy'))) {
       assert.ok(
