@@ -13,8 +13,16 @@ export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
   fs.readFileSync(path.join(INFRA_DIR, 'cdk.json'), 'utf8'),
 ).context;
 
+const tempDirs: string[] = [];
+process.on('exit', () => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh directory, removed when the test process exits. */
 export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `s3-size-micro-${prefix}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `s3-size-micro-${prefix}-`));
+  tempDirs.push(dir);
+  return dir;
 }
 
 let stubDir: string | undefined;
