@@ -1,0 +1,151 @@
+//! S3 event notifications, as S3 delivers them to Lambda, turned into ledger changes.
+
+pub mod compose;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Deserialize;
+use store::{BucketName, ChangeKind, ObjectChange, ObjectKey, Sequencer};
+
+/// One notification: the test event S3 sends when notifications are configured, or a batch of records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notification {
+    Test,
+    Records(Vec<Record>),
+}
+
+/// One record, understood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    Change(ObjectChange),
+    /// A record that names an object but changes no size (restore, tagging, ACL, replication…).
+    NotAChange {
+        bucket: BucketName,
+        key: ObjectKey,
+        event_name: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error("not valid JSON: {0}")]
+    Json(#[source] serde_json::Error),
+    #[error("not an S3 event notification: {0}")]
+    Shape(#[source] serde_json::Error),
+    #[error("record {index}: {reason}")]
+    Record { index: usize, reason: String },
+}
+
+pub fn parse_notification(bytes: &[u8]) -> Result<Notification, EventError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(EventError::Json)?;
+    notification_from_value(value)
+}
+
+pub fn notification_from_value(value: serde_json::Value) -> Result<Notification, EventError> {
+    if value.get("Event").and_then(|e| e.as_str()) == Some("s3:TestEvent") {
+        return Ok(Notification::Test);
+    }
+    let event: WireEvent = serde_json::from_value(value).map_err(EventError::Shape)?;
+    let records = event
+        .records
+        .iter()
+        .enumerate()
+        .map(|(index, record)| parse_record(record).map_err(|reason| EventError::Record { index, reason }))
+        .collect::<Result<_, _>>()?;
+    Ok(Notification::Records(records))
+}
+
+/// The fields of an S3 event record that tracking reads, named as in S3's documented format. Everything
+/// else is ignored, so S3-compatible senders that leave out `userIdentity` or write `eventTime` without a
+/// zone are understood too.
+#[derive(Debug, Deserialize)]
+struct WireEvent {
+    #[serde(rename = "Records")]
+    records: Vec<WireRecord>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireRecord {
+    event_name: Option<String>,
+    event_time: Option<String>,
+    s3: WireEntity,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireEntity {
+    bucket: WireBucket,
+    object: WireObject,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireBucket {
+    name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireObject {
+    key: Option<String>,
+    size: Option<i64>,
+    sequencer: Option<String>,
+}
+
+fn parse_record(record: &WireRecord) -> Result<Record, String> {
+    let event_name = record.event_name.clone().ok_or("eventName is missing")?;
+    let bucket = BucketName::parse(record.s3.bucket.name.clone().ok_or("s3.bucket.name is missing")?)
+        .map_err(|e| e.to_string())?;
+    let raw_key = record.s3.object.key.as_deref().ok_or("s3.object.key is missing")?;
+    let key = ObjectKey::parse(decode_key(raw_key)?).map_err(|e| e.to_string())?;
+
+    let kind = if event_name.starts_with("ObjectCreated:") {
+        let size = record.s3.object.size.ok_or("an ObjectCreated record has no s3.object.size")?;
+        let size = u64::try_from(size).map_err(|_| format!("s3.object.size is negative: {size}"))?;
+        ChangeKind::Created { size }
+    } else if event_name.starts_with("ObjectRemoved:") || event_name.starts_with("LifecycleExpiration:") {
+        // A removal's size, where a sender includes one, is never trusted.
+        ChangeKind::Removed
+    } else {
+        return Ok(Record::NotAChange { bucket, key, event_name });
+    };
+
+    let sequencer = match record.s3.object.sequencer.as_deref() {
+        Some(text) => Sequencer::parse(text).map_err(|e| e.to_string())?,
+        None => sequencer_from_time(record)?,
+    };
+    Ok(Record::Change(ObjectChange { bucket, key, sequencer, kind }))
+}
+
+/// S3 always sends a sequencer for object changes; some S3-compatible servers do not. Their records are
+/// ordered by event time instead, which keeps redeliveries idempotent.
+fn sequencer_from_time(record: &WireRecord) -> Result<Sequencer, String> {
+    let text = record.event_time.as_deref().ok_or("neither s3.object.sequencer nor eventTime is present")?;
+    let time = DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc()))
+        .map_err(|_| format!("eventTime {text:?} is not a timestamp"))?;
+    let micros = time.timestamp_micros().max(0);
+    Sequencer::parse(format!("{micros:016X}")).map_err(|e| e.to_string())
+}
+
+/// Keys arrive form-URL-encoded: `+` is a space and everything else may be percent-encoded.
+pub fn decode_key(raw: &str) -> Result<String, String> {
+    let spaced = raw.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(|key| key.into_owned())
+        .map_err(|_| format!("s3.object.key {raw:?} does not decode to UTF-8"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_form_url_decoded() {
+        assert_eq!(
+            decode_key("reports/2026+Q3%2Bfinal+%C3%A9t%C3%A9.txt").unwrap(),
+            "reports/2026 Q3+final été.txt"
+        );
+        assert_eq!(decode_key("plots%2Fplot.png").unwrap(), "plots/plot.png");
+        assert!(decode_key("bad%FF").is_err());
+    }
+}

@@ -1,0 +1,164 @@
+//! The S3 notification samples in `fixtures/`, parsed and applied to a real (SQLite) ledger.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use store::sqlite::SqliteStore;
+use store::{BucketName, ChangeKind, Totals};
+use tracker::Tracker;
+use tracker::event::{Notification, Record, parse_notification};
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(fixture_path(name)).unwrap()
+}
+
+fn fixture_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn only_change(name: &str) -> store::ObjectChange {
+    match parse_notification(&fixture(name)).unwrap() {
+        Notification::Records(records) => match records.as_slice() {
+            [Record::Change(change)] => change.clone(),
+            other => panic!("{name}: expected one change, got {other:?}"),
+        },
+        other => panic!("{name}: expected records, got {other:?}"),
+    }
+}
+
+async fn tracker() -> (Tracker, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("h.sqlite3")).await.unwrap();
+    (Tracker::new(Arc::new(store), vec!["plots/".into()]), dir)
+}
+
+const IN_ORDER: [&str; 9] = [
+    "s3-test-event.json",
+    "s3-put.json",
+    "s3-overwrite.json",
+    "s3-delete.json",
+    "s3-put-encoded-key.json",
+    "s3-copy.json",
+    "s3-multipart.json",
+    "s3-plot-write.json",
+    "s3-delete-marker.json",
+];
+
+const FINAL: Totals = Totals { size_bytes: 1024 + 2 + 10_485_760, object_count: 3 };
+
+#[test]
+fn each_kind_of_record_is_understood() {
+    assert_eq!(parse_notification(&fixture("s3-test-event.json")).unwrap(), Notification::Test);
+    assert_eq!(only_change("s3-put.json").kind, ChangeKind::Created { size: 18 });
+    assert_eq!(only_change("s3-overwrite.json").kind, ChangeKind::Created { size: 27 });
+    assert_eq!(only_change("s3-copy.json").kind, ChangeKind::Created { size: 2 });
+    assert_eq!(only_change("s3-multipart.json").kind, ChangeKind::Created { size: 10_485_760 });
+    assert_eq!(only_change("s3-delete.json").kind, ChangeKind::Removed);
+    assert_eq!(only_change("s3-delete-marker.json").kind, ChangeKind::Removed);
+    let encoded = only_change("s3-put-encoded-key.json");
+    assert_eq!(encoded.key.as_str(), "reports/2026 Q3+final été.txt");
+    assert_eq!(encoded.sequencer.as_str(), "0062B1A6F0A1B2C401");
+}
+
+#[tokio::test]
+async fn the_samples_in_order_give_exact_totals() {
+    let (tracker, _dir) = tracker().await;
+    let bucket = BucketName::parse("size-tracking-local").unwrap();
+    let mut sizes = Vec::new();
+    for name in IN_ORDER {
+        let reports = tracker.handle(&parse_notification(&fixture(name)).unwrap()).await.unwrap();
+        sizes.extend(reports.iter().map(|r| (r.reason, r.size_bytes)));
+    }
+    assert_eq!(
+        sizes,
+        vec![
+            (Some("test_event"), None),
+            (None, Some(18)),
+            (None, Some(27)),
+            (None, Some(0)),
+            (None, Some(1024)),
+            (None, Some(1026)),
+            (None, Some(10_486_786)),
+            (Some("reserved_prefix"), None),
+            (None, Some(10_486_786)),
+        ]
+    );
+    assert_eq!(tracker.ledger().totals(&bucket).await.unwrap(), FINAL);
+}
+
+#[tokio::test]
+async fn reversed_and_repeated_delivery_gives_the_same_totals() {
+    let (tracker, _dir) = tracker().await;
+    let bucket = BucketName::parse("size-tracking-local").unwrap();
+    for name in IN_ORDER.iter().rev().chain(IN_ORDER.iter()) {
+        tracker.handle(&parse_notification(&fixture(name)).unwrap()).await.unwrap();
+    }
+    assert_eq!(tracker.ledger().totals(&bucket).await.unwrap(), FINAL);
+}
+
+#[tokio::test]
+async fn the_plot_write_never_changes_the_size() {
+    let (tracker, _dir) = tracker().await;
+    let reports = tracker.handle(&parse_notification(&fixture("s3-plot-write.json")).unwrap()).await.unwrap();
+    assert_eq!(reports[0].reason, Some("reserved_prefix"));
+    let bucket = BucketName::parse("size-tracking-local").unwrap();
+    assert_eq!(tracker.ledger().totals(&bucket).await.unwrap(), Totals::default());
+}
+
+#[tokio::test]
+async fn untracked_buckets_are_skipped() {
+    let (tracker, _dir) = tracker().await;
+    let tracker = tracker.only_buckets(vec![BucketName::parse("another-bucket").unwrap()]);
+    let reports = tracker.handle(&parse_notification(&fixture("s3-put.json")).unwrap()).await.unwrap();
+    assert_eq!(reports[0].reason, Some("untracked_bucket"));
+}
+
+#[test]
+fn malformed_notifications_name_the_problem() {
+    let cases: &[(&str, &str)] = &[
+        ("{not json", "not valid JSON"),
+        (r#"{"hello": 1}"#, "not an S3 event notification"),
+        (
+            &String::from_utf8(fixture("s3-put.json")).unwrap().replace("\"size\": 18", "\"size\": -1"),
+            "record 0: s3.object.size is negative",
+        ),
+        (
+            &String::from_utf8(fixture("s3-put.json")).unwrap().replace("0062B1A6F0A1B2C3D4", "xyz"),
+            "record 0: invalid sequencer",
+        ),
+        (
+            &String::from_utf8(fixture("s3-put.json"))
+                .unwrap()
+                .replace("\"size-tracking-local\"", "\"Not_A_Bucket\""),
+            "record 0: invalid bucket name",
+        ),
+    ];
+    for (input, expected) in cases {
+        let error = parse_notification(input.as_bytes()).unwrap_err().to_string();
+        assert!(error.starts_with(expected), "{error:?} should start with {expected:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_lambda_handler_summarises_and_fails_on_bad_input() {
+    let (tracker, _dir) = tracker().await;
+    let payload: serde_json::Value = serde_json::from_slice(&fixture("s3-put.json")).unwrap();
+    let summary = tracker::lambda::handle(&tracker, payload.clone()).await.unwrap();
+    assert_eq!((summary.records, summary.applied, summary.skipped), (1, 1, 0));
+    let again = tracker::lambda::handle(&tracker, payload).await.unwrap();
+    assert_eq!((again.applied, again.skipped), (0, 1), "a redelivery is skipped");
+    let bad = tracker::lambda::handle(&tracker, serde_json::json!({"Records": [{}]})).await;
+    assert!(bad.is_err());
+}
+
+#[tokio::test]
+async fn the_cli_applies_good_files_and_refuses_bad_ones() {
+    let (tracker, dir) = tracker().await;
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"Records\": [").unwrap();
+    let code = tracker::cli::apply_files(&tracker, &[fixture_path("s3-put.json"), bad]).await;
+    assert_eq!(code, ExitCode::from(2));
+    let bucket = BucketName::parse("size-tracking-local").unwrap();
+    assert_eq!(tracker.ledger().totals(&bucket).await.unwrap(), Totals { size_bytes: 18, object_count: 1 });
+}
