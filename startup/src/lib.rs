@@ -9,9 +9,10 @@ pub fn in_lambda() -> bool {
     std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some()
 }
 
-/// Logs to stderr: JSON in Lambda (CloudWatch parses it), readable lines elsewhere. `RUST_LOG` filters.
-pub fn init_tracing() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+/// Logs to stderr: JSON in Lambda (CloudWatch parses it), readable lines elsewhere. `RUST_LOG` filters;
+/// without it, `default_level` (e.g. `info` for servers, `warn` for command lines whose stdout is the output).
+pub fn init_tracing(default_level: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = if in_lambda() {
         builder.json().with_current_span(false).without_time().try_init()
@@ -28,9 +29,16 @@ pub fn settings_or_exit() -> Settings {
     })
 }
 
+/// Used when neither `AWS_REGION` nor `AWS_DEFAULT_REGION` is set, rather than probing the EC2 metadata
+/// service, which a laptop does not have.
+pub const FALLBACK_REGION: &str = "us-east-1";
+
 /// The SDK configuration from the standard AWS variables (`AWS_REGION`, `AWS_ENDPOINT_URL`, credentials…).
 pub async fn sdk_config() -> SdkConfig {
-    aws_config::load_defaults(BehaviorVersion::latest()).await
+    let loader = aws_config::defaults(BehaviorVersion::latest());
+    let region_set = ["AWS_REGION", "AWS_DEFAULT_REGION"].iter().any(|name| std::env::var_os(name).is_some());
+    let loader = if region_set { loader } else { loader.region(aws_config::Region::new(FALLBACK_REGION)) };
+    loader.load().await
 }
 
 /// An S3 client for `sdk`. Addresses buckets by path when the endpoint is not AWS's own (the local

@@ -2,10 +2,11 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    startup::init_tracing();
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+        startup::init_tracing("warn");
         return tracker::cli::main().await;
     }
+    startup::init_tracing("info");
     let settings = startup::settings_or_exit();
     let sdk = startup::sdk_config().await;
     let tracker = match tracker::Tracker::connect(&settings, &sdk).await {
