@@ -47,3 +47,31 @@ pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
     let config = aws_sdk_s3::config::Builder::from(sdk).force_path_style(sdk.endpoint_url().is_some());
     aws_sdk_s3::Client::from_conf(config.build())
 }
+
+/// The fixed names, ports and credentials of the local stack (`cargo run`), shared by its clients.
+pub mod local {
+    /// The bucket the local stack creates and tracks.
+    pub const BUCKET: &str = "size-tracking-local";
+    pub const S3_PORT: u16 = 4566;
+    pub const API_PORT: u16 = 3000;
+    /// The local S3 endpoint checks SigV4 signatures against these. They open nothing outside this machine.
+    pub const ACCESS_KEY_ID: &str = "local-access-key";
+    pub const SECRET_ACCESS_KEY: &str = "local-secret-key";
+    pub const REGION: &str = "us-east-1";
+
+    /// An SDK configuration for the local S3 endpoint at `endpoint_url`, with the local credentials.
+    pub async fn sdk_config(endpoint_url: &str) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(REGION))
+            .endpoint_url(endpoint_url)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                ACCESS_KEY_ID,
+                SECRET_ACCESS_KEY,
+                None,
+                None,
+                "local-stack",
+            ))
+            .load()
+            .await
+    }
+}
