@@ -1,1 +1,18 @@
+//! The Plot service: an Axum app that reads the size history, renders and stores the plot, presigns it,
+//! and documents itself with OpenAPI (utoipa) and Swagger UI.
+//!
+//! [`app`] builds the router from [`routes`], [`state`] holds what is built once at start, [`error`] maps
+//! every failure to HTTP in one place, [`plot`] renders PNGs, and [`serve`] runs the app over HTTP or as a
+//! native Lambda function.
 
+pub mod app;
+pub mod error;
+mod params;
+pub mod plot;
+mod routes;
+pub mod serve;
+pub mod state;
+mod views;
+
+pub use app::{openapi, router};
+pub use state::{ApiConfig, AppState};

@@ -1,0 +1,72 @@
+//! Every failure the api answers with, mapped to a status and a JSON body in one place.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The body of every error answer.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+#[schema(example = json!({"error": "invalid_parameter", "detail": "window: must be a whole number of seconds from 1 to 2678400, got \"abc\""}))]
+pub struct ErrorBody {
+    /// A stable code: `invalid_parameter`, `forbidden`, `not_found`, `unavailable`, `timeout`,
+    /// `payload_too_large`, `method_not_allowed`.
+    pub error: String,
+    /// What was wrong, for people.
+    pub detail: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{name}: {detail}")]
+    InvalidParameter { name: &'static str, detail: String },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// The store or S3 failed. The cause is logged, never sent.
+    #[error("{what} unavailable: {cause}")]
+    Unavailable { what: &'static str, cause: String },
+}
+
+impl ApiError {
+    pub fn invalid(name: &'static str, detail: impl Into<String>) -> Self {
+        Self::InvalidParameter { name, detail: detail.into() }
+    }
+
+    pub fn unavailable(what: &'static str, cause: impl std::fmt::Display) -> Self {
+        Self::Unavailable { what, cause: cause.to_string() }
+    }
+}
+
+impl From<store::StoreError> for ApiError {
+    fn from(error: store::StoreError) -> Self {
+        Self::unavailable("the size history", error)
+    }
+}
+
+/// A JSON error answer.
+pub fn error_response(status: StatusCode, error: &str, detail: impl Into<String>) -> Response {
+    (status, Json(ErrorBody { error: error.to_owned(), detail: detail.into() })).into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::InvalidParameter { .. } => {
+                error_response(StatusCode::BAD_REQUEST, "invalid_parameter", self.to_string())
+            }
+            Self::Forbidden(detail) => error_response(StatusCode::FORBIDDEN, "forbidden", detail),
+            Self::NotFound(detail) => error_response(StatusCode::NOT_FOUND, "not_found", detail),
+            Self::Unavailable { what, cause } => {
+                tracing::error!(what, %cause, "dependency failed");
+                error_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    format!("{what} is unavailable; try again shortly"),
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! Query parameters, validated at the edge: a handler only ever sees valid values.
+
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use store::{BucketName, ObjectKey};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Windows run from one second to 31 days.
+pub const MAX_WINDOW_SECONDS: u64 = 31 * 24 * 60 * 60;
+pub const DEFAULT_WINDOW_SECONDS: u64 = 10;
+pub const MAX_EXPIRES_SECONDS: u64 = 3_600;
+pub const DEFAULT_EXPIRES_SECONDS: u64 = 300;
+
+/// `Query<T>` whose failures answer in the api's JSON error format.
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| Params(value))
+            .map_err(|rejection| ApiError::invalid("query", rejection.body_text()))
+    }
+}
+
+fn whole_number(name: &'static str, raw: &str, low: u64, high: u64) -> Result<u64, ApiError> {
+    raw.trim().parse::<u64>().ok().filter(|value| (low..=high).contains(value)).ok_or_else(|| {
+        ApiError::invalid(name, format!("must be a whole number from {low} to {high}, got {raw:?}"))
+    })
+}
+
+pub fn window_seconds(name: &'static str, raw: Option<&str>) -> Result<u64, ApiError> {
+    raw.map_or(Ok(DEFAULT_WINDOW_SECONDS), |raw| whole_number(name, raw, 1, MAX_WINDOW_SECONDS))
+}
+
+pub fn expires_seconds(raw: Option<&str>) -> Result<u64, ApiError> {
+    raw.map_or(Ok(DEFAULT_EXPIRES_SECONDS), |raw| whole_number("expires", raw, 1, MAX_EXPIRES_SECONDS))
+}
+
+/// The bucket a request names, or the configured one.
+pub fn bucket(state: &AppState, raw: Option<&str>) -> Result<BucketName, ApiError> {
+    match raw {
+        None => Ok(state.config().default_bucket.clone()),
+        Some(raw) => BucketName::parse(raw).map_err(|e| ApiError::invalid("bucket", e.to_string())),
+    }
+}
+
+/// A key that may be presigned: under the plots prefix, and with no `.` or `..` segments that a client
+/// could normalise into another key.
+pub fn plot_object_key(state: &AppState, raw: Option<&str>) -> Result<ObjectKey, ApiError> {
+    let raw = raw.unwrap_or(state.config().plot_key.as_str());
+    let key = ObjectKey::parse(raw).map_err(|e| ApiError::invalid("key", e.to_string()))?;
+    if key.as_str().split('/').any(|segment| segment == "." || segment == "..") {
+        return Err(ApiError::invalid("key", "must not contain `.` or `..` segments"));
+    }
+    let prefix = &state.config().plot_prefix;
+    if !key.as_str().starts_with(prefix.as_str()) {
+        return Err(ApiError::Forbidden(format!("only keys under {prefix} can be presigned")));
+    }
+    Ok(key)
+}

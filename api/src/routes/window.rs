@@ -1,0 +1,63 @@
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use store::{BucketName, Window};
+use utoipa::IntoParams;
+
+use crate::error::{ApiError, ErrorBody};
+use crate::params::{self, Params};
+use crate::state::AppState;
+use crate::views::{SampleView, WindowView};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WindowQuery {
+    /// The window's length in seconds, ending now (1 … 2678400).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 2678400, example = 10)]
+    seconds: Option<String>,
+    /// A tracked bucket (default: the configured one).
+    #[param(example = "size-tracking-local")]
+    bucket: Option<String>,
+}
+
+/// A window of the history ending now: its bounds (epoch ms), the sample it opens with, and its samples.
+pub(crate) struct ReadWindow {
+    pub from: i64,
+    pub to: i64,
+    pub window: Window,
+}
+
+pub(crate) async fn read_window(
+    state: &AppState,
+    bucket: &BucketName,
+    seconds: u64,
+) -> Result<ReadWindow, ApiError> {
+    let to = state.now_ms();
+    let from = to - (seconds as i64) * 1000;
+    let window = state.history().window(bucket, from, to).await?;
+    Ok(ReadWindow { from, to, window })
+}
+
+/// The samples of the last `seconds` seconds, oldest first, with the sample before the window.
+#[utoipa::path(get, path = "/window", tag = "history", params(WindowQuery),
+    responses(
+        (status = 200, description = "The window's samples", body = WindowView),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody),
+        (status = 503, description = "The store is unavailable", body = ErrorBody),
+    ))]
+pub async fn get_window(
+    State(state): State<AppState>,
+    Params(query): Params<WindowQuery>,
+) -> Result<Json<WindowView>, ApiError> {
+    let seconds = params::window_seconds("seconds", query.seconds.as_deref())?;
+    let bucket = params::bucket(&state, query.bucket.as_deref())?;
+    let read = read_window(&state, &bucket, seconds).await?;
+    Ok(Json(WindowView {
+        bucket: bucket.to_string(),
+        window_seconds: seconds,
+        from: read.from,
+        to: read.to,
+        carry_in: read.window.carry_in.as_ref().map(SampleView::from),
+        samples: read.window.samples.iter().map(SampleView::from).collect(),
+    }))
+}

@@ -1,0 +1,101 @@
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use store::BucketName;
+
+use crate::helpers::{spawn, spawn_with};
+
+async fn expect_error(uri: &str, status: StatusCode, code: &str, mentions: &str) {
+    let world = spawn().await;
+    let answer = world.get(uri).await;
+    assert_eq!(answer.status, status, "{uri}: {}", String::from_utf8_lossy(&answer.body));
+    assert!(answer.content_type.starts_with("application/json"), "{uri}");
+    let body = answer.json();
+    assert_eq!(body["error"], code, "{uri}");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains(mentions), "{uri}: {detail:?} should mention {mentions:?}");
+}
+
+#[tokio::test]
+async fn bad_windows_are_refused_naming_the_parameter() {
+    for window in ["0", "-1", "abc", "2678401", "1.5", ""] {
+        expect_error(
+            &format!("/plot?window={window}"),
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            "window",
+        )
+        .await;
+    }
+    expect_error("/window?seconds=0", StatusCode::BAD_REQUEST, "invalid_parameter", "seconds").await;
+    expect_error(
+        "/window?seconds=99999999999999999999",
+        StatusCode::BAD_REQUEST,
+        "invalid_parameter",
+        "seconds",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn bad_buckets_and_keys_are_refused() {
+    expect_error("/max?bucket=Not_A_Bucket", StatusCode::BAD_REQUEST, "invalid_parameter", "bucket").await;
+    expect_error("/presign?key=secret.txt", StatusCode::FORBIDDEN, "forbidden", "plots/").await;
+    expect_error("/presign?key=plots/../secret.txt", StatusCode::BAD_REQUEST, "invalid_parameter", "key")
+        .await;
+    expect_error("/presign?expires=0", StatusCode::BAD_REQUEST, "invalid_parameter", "expires").await;
+    expect_error("/presign?expires=3601", StatusCode::BAD_REQUEST, "invalid_parameter", "expires").await;
+    expect_error("/presign?key=plots/none.png", StatusCode::NOT_FOUND, "not_found", "plots/none.png").await;
+}
+
+#[tokio::test]
+async fn nothing_recorded_is_a_404_for_max() {
+    expect_error("/max", StatusCode::NOT_FOUND, "not_found", "no samples").await;
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_json() {
+    expect_error("/nope", StatusCode::NOT_FOUND, "not_found", "route").await;
+    let world = spawn().await;
+    let answer = world.request(Request::post("/plot").body(Body::empty()).unwrap()).await;
+    assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(answer.json()["error"], "method_not_allowed");
+}
+
+#[tokio::test]
+async fn an_unreachable_s3_is_a_503_that_leaks_nothing() {
+    // Nothing listens on port 9 of the loopback.
+    let sdk = testkit::sdk_config_for("http://127.0.0.1:9").await;
+    let world = spawn_with(startup::s3_client(&sdk), BucketName::parse("unreachable").unwrap()).await;
+    let answer = world.get("/plot").await;
+    assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+    let body = answer.json();
+    assert_eq!(body["error"], "unavailable");
+    let text = String::from_utf8_lossy(&answer.body);
+    assert!(!text.contains("127.0.0.1") && !text.to_lowercase().contains("connect"), "{text}");
+}
+
+#[tokio::test]
+async fn a_failing_store_is_a_503_that_leaks_nothing() {
+    let sdk = testkit::moto_sdk_config().await;
+    let missing = store::DynamoTables {
+        history: "no-such-table".into(),
+        history_gsi: "by-size".into(),
+        index: "no-such-index".into(),
+    };
+    let history =
+        std::sync::Arc::new(store::dynamodb::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), missing));
+    let bucket = BucketName::parse("some-bucket").unwrap();
+    let state = api::AppState::new(
+        history,
+        startup::s3_client(&sdk),
+        api::ApiConfig::from_settings(&crate::helpers::settings_for(&bucket)),
+    );
+    let response =
+        tower::ServiceExt::oneshot(api::router(state), Request::get("/max").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&body);
+    assert!(!text.contains("no-such-table") && !text.contains("ResourceNotFound"), "{text}");
+}

@@ -1,0 +1,9 @@
+//! The api's tests: one binary, one module per concern, each test with its own world (`helpers::spawn`).
+
+mod docs;
+mod errors;
+mod helpers;
+mod lambda;
+mod openapi_sync;
+mod render;
+mod routes;

@@ -1,0 +1,109 @@
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+
+use crate::helpers::{png_size, spawn};
+
+fn sizes(samples: &serde_json::Value) -> Vec<u64> {
+    samples.as_array().unwrap().iter().map(|s| s["size_bytes"].as_u64().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn plot_stores_the_png_and_links_to_the_same_bytes() {
+    let world = spawn().await;
+    world.record_classic_scenario().await;
+
+    let answer = world.get("/plot?window=10").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", String::from_utf8_lossy(&answer.body));
+    let body = answer.json();
+    assert_eq!(body["bucket"], world.bucket.as_str());
+    assert_eq!(body["window_seconds"], 10);
+    assert_eq!(sizes(&body["samples"]), vec![18, 27, 0, 2]);
+    assert_eq!(body["max"]["size_bytes"], 27);
+    assert_eq!(body["key"], "plots/plot.png");
+    assert_eq!(body["expires_in"], 300);
+
+    let stored =
+        world.s3.get_object().bucket(world.bucket.as_str()).key("plots/plot.png").send().await.unwrap();
+    assert_eq!(stored.content_type(), Some("image/png"));
+    let stored = stored.body.collect().await.unwrap().into_bytes().to_vec();
+    assert_eq!(png_size(&stored), (1000, 600));
+
+    let url = body["url"].as_str().unwrap();
+    assert!(url.contains("X-Amz-Signature="), "{url}");
+    let downloaded = reqwest::get(url).await.unwrap();
+    assert_eq!(downloaded.status(), 200);
+    assert_eq!(downloaded.bytes().await.unwrap().to_vec(), stored);
+}
+
+#[tokio::test]
+async fn plot_answers_the_image_itself_when_asked() {
+    let world = spawn().await;
+    world.record_classic_scenario().await;
+    let request = Request::get("/plot?window=60").header("accept", "image/png").body(Body::empty()).unwrap();
+    let answer = world.request(request).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.content_type, "image/png");
+    assert_eq!(png_size(&answer.body), (1000, 600));
+}
+
+#[tokio::test]
+async fn an_empty_bucket_still_gets_a_plot() {
+    let world = spawn().await;
+    let body = world.get("/plot").await.json();
+    assert_eq!(body["samples"], serde_json::json!([]));
+    assert_eq!(body["max"], serde_json::Value::Null);
+    assert_eq!(body["window_seconds"], 10);
+}
+
+#[tokio::test]
+async fn window_max_and_health() {
+    let world = spawn().await;
+    world.record_classic_scenario().await;
+
+    let window = world.get("/window?seconds=30").await;
+    assert_eq!(window.status, StatusCode::OK);
+    let body = window.json();
+    assert_eq!(sizes(&body["samples"]), vec![18, 27, 0, 2]);
+    assert_eq!(body["carry_in"], serde_json::Value::Null);
+    let (from, to) = (body["from"].as_i64().unwrap(), body["to"].as_i64().unwrap());
+    assert_eq!(to - from, 30_000);
+
+    let max = world.get("/max").await;
+    assert_eq!(max.status, StatusCode::OK);
+    assert_eq!(max.json()["size_bytes"], 27);
+    assert_eq!(max.json()["object_count"], 1);
+
+    let health = world.get("/healthz").await;
+    assert_eq!((health.status, health.json()["status"].clone()), (StatusCode::OK, "ok".into()));
+}
+
+#[tokio::test]
+async fn a_window_after_the_changes_carries_the_last_size_in() {
+    let world = spawn().await;
+    world.record_classic_scenario().await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let body = world.get("/window?seconds=1").await.json();
+    assert_eq!(body["samples"], serde_json::json!([]));
+    assert_eq!(body["carry_in"]["size_bytes"], 2);
+}
+
+#[tokio::test]
+async fn presign_signs_plots_that_exist() {
+    let world = spawn().await;
+    world.get("/plot").await;
+    let answer = world.get("/presign?key=plots/plot.png&expires=60").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let body = answer.json();
+    assert_eq!(body["expires_in"], 60);
+    assert!(body["url"].as_str().unwrap().contains("X-Amz-Expires=60"));
+    assert_eq!(reqwest::get(body["url"].as_str().unwrap()).await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn another_bucket_is_plotted_beside_the_default_plot() {
+    let world = spawn().await;
+    let answer = world.get("/plot?bucket=other-bucket").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.json()["key"], "plots/plot-other-bucket.png");
+    assert_eq!(answer.json()["bucket"], "other-bucket");
+}
