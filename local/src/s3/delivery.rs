@@ -1,0 +1,143 @@
+//! Delivers the endpoint's notifications to the tracker in the background, as S3 delivers them to Lambda:
+//! the record JSON goes through the same parser, and a delivery that fails is retried until it succeeds.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tracker::Tracker;
+use tracker::event::compose::{OutgoingRecord, notification_json};
+use tracker::event::notification_from_value;
+
+use super::chaos;
+
+const FIRST_RETRY: Duration = Duration::from_millis(50);
+const MAX_RETRY: Duration = Duration::from_secs(5);
+
+/// Starts the delivery task. It runs until the returned [`Notifier`] is dropped and every notification it
+/// sent has been delivered.
+pub(crate) fn start(tracker: Tracker, chaos: bool) -> (Notifier, Delivery) {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    let progress = Arc::new(Progress { emitted: Mutex::new(0), delivered: watch::Sender::new(0) });
+    let task = tokio::spawn(run(receiver, tracker, Arc::clone(&progress), chaos));
+    (Notifier { sender, progress: Arc::clone(&progress) }, Delivery { progress, task })
+}
+
+/// One notification on its way, numbered in the order it was sent.
+struct Pending {
+    number: u64,
+    json: Value,
+}
+
+/// How far delivery has come: every notification numbered below `delivered` has been handled (each copy
+/// of it, under chaos).
+struct Progress {
+    emitted: Mutex<u64>,
+    delivered: watch::Sender<u64>,
+}
+
+impl Progress {
+    fn emitted(&self) -> MutexGuard<'_, u64> {
+        // The count stays valid even if a holder panicked: it changes only after a successful send.
+        self.emitted.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The sending side, held by the S3 service.
+pub(crate) struct Notifier {
+    sender: mpsc::UnboundedSender<Pending>,
+    progress: Arc<Progress>,
+}
+
+impl Notifier {
+    /// Queues the notification of one record. Never waits, so a slow store never slows the S3 requests.
+    pub(crate) fn emit(&self, record: &OutgoingRecord) {
+        let json = notification_json(std::slice::from_ref(record));
+        // Numbering and sending under one lock keeps the channel in number order, which `settled` relies on.
+        let mut emitted = self.progress.emitted();
+        match self.sender.send(Pending { number: *emitted, json }) {
+            Ok(()) => *emitted += 1,
+            Err(_) => tracing::error!(
+                bucket = record.bucket,
+                key = record.key,
+                "the delivery task has stopped; a notification is lost"
+            ),
+        }
+    }
+}
+
+/// The receiving side, held by the running endpoint.
+pub(crate) struct Delivery {
+    progress: Arc<Progress>,
+    task: JoinHandle<()>,
+}
+
+impl Delivery {
+    /// Waits until every notification emitted before the call has been delivered.
+    pub(crate) async fn settled(&self) {
+        let target = *self.progress.emitted();
+        let mut delivered = self.progress.delivered.subscribe();
+        // The sender lives in `self.progress`, so the wait cannot fail for want of one.
+        let _ = delivered.wait_for(|delivered| *delivered >= target).await;
+    }
+
+    /// Waits for the task to deliver everything and stop; the notifier must be gone for it to stop.
+    pub(crate) async fn finish(self) {
+        if let Err(error) = self.task.await {
+            tracing::error!(%error, "the delivery task failed");
+        }
+    }
+}
+
+async fn run(
+    mut receiver: mpsc::UnboundedReceiver<Pending>,
+    tracker: Tracker,
+    progress: Arc<Progress>,
+    chaos: bool,
+) {
+    let mut batch = Vec::new();
+    while let Some(first) = receiver.recv().await {
+        batch.clear();
+        batch.push(first);
+        if chaos {
+            chaos::gather(&mut receiver, &mut batch).await;
+        }
+        let order = if chaos { chaos::scramble(&batch) } else { batch.iter().collect() };
+        for pending in order {
+            deliver(&tracker, &pending.json).await;
+        }
+        if let Some(last) = batch.last() {
+            progress.delivered.send_replace(last.number + 1);
+        }
+    }
+    tracing::debug!("every notification delivered");
+}
+
+/// Delivers one notification, retrying with growing pauses for as long as the store fails: a notification
+/// is never dropped, because the totals would no longer be exact.
+async fn deliver(tracker: &Tracker, json: &Value) {
+    let notification = match notification_from_value(json.clone()) {
+        Ok(notification) => notification,
+        Err(error) => {
+            // The endpoint wrote this JSON itself; retrying cannot make it readable.
+            tracing::error!(%error, %json, "an emitted notification does not parse");
+            return;
+        }
+    };
+    let mut pause = FIRST_RETRY;
+    loop {
+        match tracker.handle(&notification).await {
+            Ok(reports) => {
+                tracing::debug!(?reports, "notification delivered");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, retry_in_ms = pause.as_millis(), "notification not delivered; retrying");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(MAX_RETRY);
+            }
+        }
+    }
+}

@@ -1,0 +1,331 @@
+//! The S3 service: s3s-fs stores the objects, and this wrapper announces every object change the way S3
+//! does, with one event record per change.
+//!
+//! A change and its announcement happen under the key's lock, so the sequencers of one key follow the
+//! order in which its changes reached the disk. Changes run in their own task: a client that hangs up
+//! mid-request cannot cancel the announcement of a change that already happened.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::Utc;
+use s3s::dto::*;
+use s3s::{S3, S3Error, S3Request, S3Response, S3Result, s3_error};
+use s3s_fs::FileSystem;
+use tracker::event::compose::{OutgoingKind, OutgoingRecord};
+
+use super::delivery::Notifier;
+use super::keys;
+use super::locks::KeyLocks;
+use super::sequencer::SequencerSource;
+
+pub(crate) struct NotifyingS3 {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    fs: FileSystem,
+    notifier: Notifier,
+    sequencers: SequencerSource,
+    locks: KeyLocks,
+}
+
+impl NotifyingS3 {
+    pub(crate) fn new(fs: FileSystem, notifier: Notifier, sequencers: SequencerSource) -> Self {
+        Self { shared: Arc::new(Shared { fs, notifier, sequencers, locks: KeyLocks::new() }) }
+    }
+
+    /// Runs `change` on the shared state in a task of its own, and waits for it.
+    async fn detached<T, F>(&self, change: impl FnOnce(Arc<Shared>) -> F) -> S3Result<T>
+    where
+        T: Send + 'static,
+        F: Future<Output = S3Result<T>> + Send + 'static,
+    {
+        tokio::spawn(change(Arc::clone(&self.shared))).await.map_err(|error| {
+            tracing::error!(%error, "an object change failed unexpectedly");
+            S3Error::internal_error(error)
+        })?
+    }
+}
+
+/// A request for an inner call made on behalf of `req`, with its credentials and context.
+fn on_behalf<T, U>(req: &S3Request<T>, input: U) -> S3Request<U> {
+    S3Request {
+        input,
+        method: req.method.clone(),
+        uri: req.uri.clone(),
+        headers: req.headers.clone(),
+        extensions: req.extensions.clone(),
+        credentials: req.credentials.clone(),
+        region: req.region.clone(),
+        service: req.service.clone(),
+        trailing_headers: None,
+    }
+}
+
+impl Shared {
+    /// Queues the event record of one change. Called with the key's lock held.
+    fn announce(&self, bucket: &str, key: &str, kind: OutgoingKind) {
+        let record = OutgoingRecord {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            kind,
+            sequencer: self.sequencers.next(),
+            time: Utc::now(),
+        };
+        tracing::debug!(bucket, key, sequencer = record.sequencer, kind = ?record.kind, "object change");
+        self.notifier.emit(&record);
+    }
+
+    /// Announces the object now stored at `key`, with the size and ETag the storage reports for it.
+    /// Called with the key's lock held.
+    async fn announce_created(
+        &self,
+        context: &S3Request<()>,
+        bucket: &str,
+        key: &str,
+        how: &'static str,
+    ) -> S3Result<()> {
+        if keys::is_folder(key) {
+            return Ok(());
+        }
+        let input = HeadObjectInput { bucket: bucket.to_owned(), key: key.to_owned(), ..Default::default() };
+        let head = self.fs.head_object(on_behalf(context, input)).await.inspect_err(|error| {
+            tracing::error!(bucket, key, %error, "a stored object cannot be read back; its change is not announced");
+        })?;
+        let size =
+            head.output.content_length.and_then(|length| u64::try_from(length).ok()).ok_or_else(|| {
+                tracing::error!(bucket, key, "a stored object has no length; its change is not announced");
+                s3_error!(InternalError, "the stored object has no length")
+            })?;
+        let etag = head.output.e_tag.map(ETag::into_value).unwrap_or_default();
+        self.announce(bucket, key, OutgoingKind::Created { how, size, etag });
+        Ok(())
+    }
+
+    async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        keys::check_storable(&key)?;
+        let context = on_behalf(&req, ());
+        let _held = self.locks.lock(&bucket, &key).await;
+        let response = self.fs.put_object(req).await?;
+        self.announce_created(&context, &bucket, &key, "Put").await?;
+        Ok(response)
+    }
+
+    async fn copy_object(&self, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        keys::check_storable(&key)?;
+        let context = on_behalf(&req, ());
+        let _held = self.locks.lock(&bucket, &key).await;
+        let response = self.fs.copy_object(req).await?;
+        self.announce_created(&context, &bucket, &key, "Copy").await?;
+        Ok(response)
+    }
+
+    async fn complete_multipart_upload(
+        &self,
+        req: S3Request<CompleteMultipartUploadInput>,
+    ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        keys::check_storable(&key)?;
+        let context = on_behalf(&req, ());
+        let _held = self.locks.lock(&bucket, &key).await;
+        let mut response = self.fs.complete_multipart_upload(req).await?;
+        // The storage may answer with a future (to keep slow completions alive); the object is only in
+        // place once it has resolved.
+        if let Some(future) = response.output.future.take() {
+            response.output = future.await?;
+        }
+        self.announce_created(&context, &bucket, &key, "CompleteMultipartUpload").await?;
+        Ok(response)
+    }
+
+    async fn delete_object(
+        &self,
+        req: S3Request<DeleteObjectInput>,
+    ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        keys::check_storable(&key)?;
+        let _held = self.locks.lock(&bucket, &key).await;
+        let response = self.fs.delete_object(req).await?;
+        if !keys::is_folder(&key) {
+            self.announce(&bucket, &key, OutgoingKind::Removed);
+        }
+        Ok(response)
+    }
+
+    /// Deletes key by key, so that each deletion is announced as it happens and one failing key neither
+    /// hides the deletions before it nor stops those after it (it is reported in the answer's errors).
+    async fn delete_objects(
+        &self,
+        req: S3Request<DeleteObjectsInput>,
+    ) -> S3Result<S3Response<DeleteObjectsOutput>> {
+        let bucket = req.input.bucket.clone();
+        let bucket_input = HeadBucketInput { bucket: bucket.clone(), ..Default::default() };
+        self.fs.head_bucket(on_behalf(&req, bucket_input)).await?;
+
+        let quiet = req.input.delete.quiet.unwrap_or(false);
+        let (mut deleted, mut errors) = (Vec::new(), Vec::new());
+        for object in &req.input.delete.objects {
+            let input = DeleteObjectInput {
+                bucket: bucket.clone(),
+                key: object.key.clone(),
+                version_id: object.version_id.clone(),
+                ..Default::default()
+            };
+            match self.delete_object(on_behalf(&req, input)).await {
+                Ok(_) => deleted.push(DeletedObject {
+                    key: Some(object.key.clone()),
+                    version_id: object.version_id.clone(),
+                    ..Default::default()
+                }),
+                Err(error) => errors.push(s3s::dto::Error {
+                    code: Some(error.code().as_str().to_owned()),
+                    key: Some(object.key.clone()),
+                    message: error.message().map(str::to_owned),
+                    version_id: object.version_id.clone(),
+                }),
+            }
+        }
+        let output = DeleteObjectsOutput {
+            deleted: (!quiet).then_some(deleted),
+            errors: (!errors.is_empty()).then_some(errors),
+            ..Default::default()
+        };
+        Ok(S3Response::new(output))
+    }
+
+    /// Like S3, refuses to delete a bucket that holds objects: s3s-fs would remove them without a trace.
+    async fn delete_bucket(
+        &self,
+        req: S3Request<DeleteBucketInput>,
+    ) -> S3Result<S3Response<DeleteBucketOutput>> {
+        let probe =
+            ListObjectsV2Input { bucket: req.input.bucket.clone(), max_keys: Some(1), ..Default::default() };
+        let listing = self.fs.list_objects_v2(on_behalf(&req, probe)).await?;
+        if listing.output.contents.is_some_and(|contents| !contents.is_empty()) {
+            return Err(s3_error!(BucketNotEmpty));
+        }
+        self.fs.delete_bucket(req).await
+    }
+}
+
+#[async_trait::async_trait]
+impl S3 for NotifyingS3 {
+    async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
+        self.detached(|shared| async move { shared.put_object(req).await }).await
+    }
+
+    async fn copy_object(&self, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
+        self.detached(|shared| async move { shared.copy_object(req).await }).await
+    }
+
+    async fn complete_multipart_upload(
+        &self,
+        req: S3Request<CompleteMultipartUploadInput>,
+    ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+        self.detached(|shared| async move { shared.complete_multipart_upload(req).await }).await
+    }
+
+    async fn delete_object(
+        &self,
+        req: S3Request<DeleteObjectInput>,
+    ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        self.detached(|shared| async move { shared.delete_object(req).await }).await
+    }
+
+    async fn delete_objects(
+        &self,
+        req: S3Request<DeleteObjectsInput>,
+    ) -> S3Result<S3Response<DeleteObjectsOutput>> {
+        self.detached(|shared| async move { shared.delete_objects(req).await }).await
+    }
+
+    async fn delete_bucket(
+        &self,
+        req: S3Request<DeleteBucketInput>,
+    ) -> S3Result<S3Response<DeleteBucketOutput>> {
+        self.detached(|shared| async move { shared.delete_bucket(req).await }).await
+    }
+
+    async fn create_multipart_upload(
+        &self,
+        req: S3Request<CreateMultipartUploadInput>,
+    ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+        // Refused here already, rather than after every part has been uploaded.
+        keys::check_storable(&req.input.key)?;
+        self.shared.fs.create_multipart_upload(req).await
+    }
+
+    // What follows changes no object, and is the storage's own answer.
+
+    async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
+        self.shared.fs.upload_part(req).await
+    }
+
+    async fn upload_part_copy(
+        &self,
+        req: S3Request<UploadPartCopyInput>,
+    ) -> S3Result<S3Response<UploadPartCopyOutput>> {
+        self.shared.fs.upload_part_copy(req).await
+    }
+
+    async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
+        self.shared.fs.list_parts(req).await
+    }
+
+    async fn abort_multipart_upload(
+        &self,
+        req: S3Request<AbortMultipartUploadInput>,
+    ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
+        self.shared.fs.abort_multipart_upload(req).await
+    }
+
+    async fn list_buckets(
+        &self,
+        req: S3Request<ListBucketsInput>,
+    ) -> S3Result<S3Response<ListBucketsOutput>> {
+        self.shared.fs.list_buckets(req).await
+    }
+
+    async fn create_bucket(
+        &self,
+        req: S3Request<CreateBucketInput>,
+    ) -> S3Result<S3Response<CreateBucketOutput>> {
+        self.shared.fs.create_bucket(req).await
+    }
+
+    async fn head_bucket(&self, req: S3Request<HeadBucketInput>) -> S3Result<S3Response<HeadBucketOutput>> {
+        self.shared.fs.head_bucket(req).await
+    }
+
+    async fn get_bucket_location(
+        &self,
+        req: S3Request<GetBucketLocationInput>,
+    ) -> S3Result<S3Response<GetBucketLocationOutput>> {
+        self.shared.fs.get_bucket_location(req).await
+    }
+
+    async fn list_objects(
+        &self,
+        req: S3Request<ListObjectsInput>,
+    ) -> S3Result<S3Response<ListObjectsOutput>> {
+        self.shared.fs.list_objects(req).await
+    }
+
+    async fn list_objects_v2(
+        &self,
+        req: S3Request<ListObjectsV2Input>,
+    ) -> S3Result<S3Response<ListObjectsV2Output>> {
+        self.shared.fs.list_objects_v2(req).await
+    }
+
+    async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
+        self.shared.fs.get_object(req).await
+    }
+
+    async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
+        self.shared.fs.head_object(req).await
+    }
+}

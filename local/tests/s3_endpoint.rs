@@ -1,0 +1,439 @@
+//! The local S3 endpoint, driven with the AWS SDK as every client of the system drives it: what it stores,
+//! what it announces to the tracker, whom it lets in, and what survives a restart.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::SdkError;
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};
+use local::s3::{RunningS3, S3EndpointConfig, S3EndpointError, start};
+use store::sqlite::SqliteStore;
+use store::{ApplyOutcome, BucketName, History, Ledger, ObjectChange, ObjectKey, StoreError, Totals};
+use tempfile::TempDir;
+use tracker::Tracker;
+
+const PLOTS: &str = "plots/";
+
+/// An endpoint on a free port over a fresh folder, with a tracker on a fresh SQLite file.
+struct Stack {
+    dir: TempDir,
+    store: Arc<SqliteStore>,
+    tracker: Tracker,
+    running: RunningS3,
+    s3: aws_sdk_s3::Client,
+    bucket: BucketName,
+}
+
+impl Stack {
+    async fn new(chaos: bool) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Arc::new(SqliteStore::open(&dir.path().join("history.sqlite3")).await.expect("sqlite"));
+        Self::with_ledger(dir, Arc::clone(&store), store, chaos).await
+    }
+
+    async fn with_ledger(
+        dir: TempDir,
+        store: Arc<SqliteStore>,
+        ledger: Arc<dyn Ledger>,
+        chaos: bool,
+    ) -> Self {
+        let tracker = Tracker::new(ledger, vec![PLOTS.into()]);
+        let running =
+            start(config(&root_of(&dir), chaos), tracker.clone()).await.expect("start the endpoint");
+        let s3 = client(&running).await;
+        Self { dir, store, tracker, running, s3, bucket: local_bucket() }
+    }
+
+    /// Shuts the endpoint down and starts it again on the same folder, with the same tracker.
+    async fn restart(self) -> Self {
+        let Self { dir, store, tracker, running, bucket, .. } = self;
+        running.shutdown().await;
+        let running =
+            start(config(&root_of(&dir), false), tracker.clone()).await.expect("restart the endpoint");
+        let s3 = client(&running).await;
+        Self { dir, store, tracker, running, s3, bucket }
+    }
+
+    async fn totals(&self) -> Totals {
+        self.tracker.ledger().totals(&self.bucket).await.expect("totals")
+    }
+
+    async fn put(&self, key: &str, body: &[u8]) {
+        self.s3
+            .put_object()
+            .bucket(self.bucket.as_str())
+            .key(key)
+            .body(ByteStream::from(body.to_vec()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("put {key}: {}", aws_sdk_s3::error::DisplayErrorContext(e)));
+    }
+
+    async fn delete(&self, key: &str) {
+        self.s3
+            .delete_object()
+            .bucket(self.bucket.as_str())
+            .key(key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("delete {key}: {}", aws_sdk_s3::error::DisplayErrorContext(e)));
+    }
+
+    async fn read(&self, key: &str) -> Vec<u8> {
+        let object = self.s3.get_object().bucket(self.bucket.as_str()).key(key).send().await.expect("get");
+        object.body.collect().await.expect("body").into_bytes().to_vec()
+    }
+
+    /// What a listing of the bucket says, outside the reserved prefix.
+    async fn listed(&self) -> Totals {
+        let mut totals = Totals::default();
+        let mut pages = self.s3.list_objects_v2().bucket(self.bucket.as_str()).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            for object in page.expect("list").contents() {
+                if object.key().is_some_and(|key| !key.starts_with(PLOTS)) {
+                    totals.size_bytes += u64::try_from(object.size().unwrap_or(0)).expect("size");
+                    totals.object_count += 1;
+                }
+            }
+        }
+        totals
+    }
+}
+
+fn root_of(dir: &TempDir) -> PathBuf {
+    dir.path().join("s3")
+}
+
+fn local_bucket() -> BucketName {
+    BucketName::parse(startup::local::BUCKET).expect("bucket name")
+}
+
+fn config(root: &Path, chaos: bool) -> S3EndpointConfig {
+    S3EndpointConfig {
+        root: root.to_owned(),
+        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        bucket: local_bucket(),
+        chaos,
+    }
+}
+
+async fn client(running: &RunningS3) -> aws_sdk_s3::Client {
+    startup::s3_client(&startup::local::sdk_config(&running.url()).await)
+}
+
+fn status<E>(error: &SdkError<E, HttpResponse>) -> Option<u16> {
+    error.raw_response().map(|response| response.status().as_u16())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_kind_of_change_keeps_the_totals_equal_to_the_listing() {
+    let stack = Stack::new(false).await;
+    let bucket = stack.bucket.as_str();
+    stack.put("a.txt", &[b'a'; 10]).await;
+    stack.put("b.txt", &[b'b'; 20]).await;
+    stack.put("a.txt", &[b'A'; 5]).await;
+    stack
+        .s3
+        .copy_object()
+        .copy_source(format!("{bucket}/b.txt"))
+        .bucket(bucket)
+        .key("c.txt")
+        .send()
+        .await
+        .expect("copy");
+    stack.delete("b.txt").await;
+
+    let upload =
+        stack.s3.create_multipart_upload().bucket(bucket).key("d.bin").send().await.expect("create upload");
+    let upload_id = upload.upload_id().expect("upload id");
+    let part = stack
+        .s3
+        .upload_part()
+        .bucket(bucket)
+        .key("d.bin")
+        .upload_id(upload_id)
+        .part_number(1)
+        .body(ByteStream::from(vec![7_u8; 7]))
+        .send()
+        .await
+        .expect("upload part");
+    let completed = CompletedMultipartUpload::builder()
+        .parts(CompletedPart::builder().part_number(1).set_e_tag(part.e_tag().map(str::to_owned)).build())
+        .build();
+    stack
+        .s3
+        .complete_multipart_upload()
+        .bucket(bucket)
+        .key("d.bin")
+        .upload_id(upload_id)
+        .multipart_upload(completed)
+        .send()
+        .await
+        .expect("complete upload");
+
+    stack.put("plots/plot.png", &[0; 100]).await;
+    stack.put("e.txt", &[b'e'; 3]).await;
+    let doomed = ["c.txt", "e.txt", "never-there.txt"]
+        .map(|key| ObjectIdentifier::builder().key(key).build().expect("identifier"));
+    let answer = stack
+        .s3
+        .delete_objects()
+        .bucket(bucket)
+        .delete(Delete::builder().set_objects(Some(doomed.to_vec())).build().expect("delete"))
+        .send()
+        .await
+        .expect("delete objects");
+    assert_eq!(answer.deleted().len(), 3);
+    assert!(answer.errors().is_empty(), "{:?}", answer.errors());
+
+    stack.running.settled().await;
+    let expected = Totals { size_bytes: 5 + 7, object_count: 2 };
+    assert_eq!(stack.totals().await, expected);
+    assert_eq!(stack.listed().await, expected);
+    assert_eq!(stack.read("d.bin").await, vec![7_u8; 7]);
+    stack.running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_classic_scenario_gives_its_four_samples() {
+    let stack = Stack::new(false).await;
+    stack.put("assignment1.txt", b"Empty Assignment 1").await;
+    stack.put("assignment1.txt", b"Empty Assignment 2222222222").await;
+    stack.delete("assignment1.txt").await;
+    stack.put("assignment2.txt", b"33").await;
+    stack.running.settled().await;
+
+    let window = stack.store.window(&stack.bucket, 0, i64::MAX).await.expect("window");
+    let sizes: Vec<u64> = window.samples.iter().map(|sample| sample.size_bytes).collect();
+    assert_eq!(sizes, [18, 27, 0, 2]);
+    assert_eq!(stack.totals().await, Totals { size_bytes: 2, object_count: 1 });
+    stack.running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_with_spaces_plus_slashes_and_accents_reach_the_ledger_decoded() {
+    let stack = Stack::new(false).await;
+    let keys = ["reports/2026 Q3+final été.txt", "a b/c+d/ü ñ 日本.txt"];
+    for key in keys {
+        stack.put(key, key.as_bytes()).await;
+        assert_eq!(stack.read(key).await, key.as_bytes());
+    }
+    stack.running.settled().await;
+    let size: usize = keys.iter().map(|key| key.len()).sum();
+    assert_eq!(stack.totals().await, Totals { size_bytes: size as u64, object_count: 2 });
+
+    // A ledger that knew these keys under other names would take the listed ones as new.
+    let report = tracker::reconcile::reconcile(
+        &stack.s3,
+        stack.tracker.ledger().as_ref(),
+        &stack.bucket,
+        &[PLOTS.into()],
+        |_| {},
+    )
+    .await
+    .expect("reconcile");
+    assert_eq!((report.listed, report.added), (2, 0));
+
+    stack.delete(keys[0]).await;
+    stack.running.settled().await;
+    assert_eq!(stack.totals().await, Totals { size_bytes: keys[1].len() as u64, object_count: 1 });
+    stack.running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presigned_urls_open_and_altered_or_unsigned_requests_are_refused() {
+    let stack = Stack::new(false).await;
+    let bucket = stack.bucket.as_str();
+    stack.put("plots/plot.png", b"the plot").await;
+    stack.put("plots/other.png", b"another plot").await;
+    let presigned = stack
+        .s3
+        .get_object()
+        .bucket(bucket)
+        .key("plots/plot.png")
+        .presigned(PresigningConfig::expires_in(Duration::from_secs(300)).expect("presigning"))
+        .await
+        .expect("presign");
+    let url = presigned.uri().to_owned();
+    let http = reqwest::Client::new();
+
+    let opened = http.get(&url).send().await.expect("GET");
+    assert_eq!(opened.status().as_u16(), 200);
+    assert_eq!(opened.bytes().await.expect("body").as_ref(), b"the plot");
+
+    let marker = "X-Amz-Signature=";
+    let at = url.find(marker).expect("a signature") + marker.len();
+    let flipped = if url.as_bytes()[at] == b'0' { "1" } else { "0" };
+    let altered_signature = format!("{}{flipped}{}", &url[..at], &url[at + 1..]);
+    let other_key = url.replacen("/plots/plot.png?", "/plots/other.png?", 1);
+    assert_ne!(other_key, url);
+    let unsigned = url.split('?').next().expect("path").to_owned();
+    for refused in [altered_signature, other_key, unsigned] {
+        let answer = http.get(&refused).send().await.expect("GET");
+        assert_eq!(answer.status().as_u16(), 403, "{refused}");
+    }
+
+    let unsigned_put =
+        http.put(format!("{}/{bucket}/sneaked.txt", stack.running.url())).body("x").send().await;
+    assert_eq!(unsigned_put.expect("PUT").status().as_u16(), 403);
+
+    let wrong_secret = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(startup::local::REGION))
+        .endpoint_url(stack.running.url())
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            startup::local::ACCESS_KEY_ID,
+            "not-the-secret",
+            None,
+            None,
+            "test",
+        ))
+        .load()
+        .await;
+    let intruder = startup::s3_client(&wrong_secret);
+    let refused =
+        intruder.get_object().bucket(bucket).key("plots/plot.png").send().await.expect_err("refused");
+    assert_eq!(status(&refused), Some(403));
+    let refused = intruder
+        .put_object()
+        .bucket(bucket)
+        .key("sneaked.txt")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .expect_err("refused");
+    assert_eq!(status(&refused), Some(403));
+
+    let missing = stack.s3.head_object().bucket(bucket).key("sneaked.txt").send().await.expect_err("absent");
+    assert_eq!(status(&missing), Some(404));
+    stack.running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_objects_remain_and_new_events_follow_the_old_ones() {
+    let stack = Stack::new(false).await;
+    stack.put("kept.txt", &[1; 40]).await;
+    stack.put("changed.txt", &[2; 30]).await;
+    stack.running.settled().await;
+    assert_eq!(stack.totals().await, Totals { size_bytes: 70, object_count: 2 });
+
+    let stack = stack.restart().await;
+    assert_eq!(stack.read("kept.txt").await, vec![1; 40]);
+
+    // Each change is applied only if its sequencer is newer than the one recorded before the restart.
+    stack.put("changed.txt", &[3; 3]).await;
+    stack.running.settled().await;
+    assert_eq!(stack.totals().await, Totals { size_bytes: 43, object_count: 2 });
+    stack.delete("kept.txt").await;
+    stack.running.settled().await;
+    assert_eq!(stack.totals().await, Totals { size_bytes: 3, object_count: 1 });
+    assert_eq!(stack.listed().await, stack.totals().await);
+    stack.running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chaotic_delivery_still_gives_exact_totals() {
+    let stack = Arc::new(Stack::new(true).await);
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let stack = Arc::clone(&stack);
+        workers.spawn(async move {
+            for _ in 0..75 {
+                let key = format!("chaos/key-{:02}.bin", fastrand::usize(0..20));
+                if fastrand::f64() < 0.3 {
+                    stack.delete(&key).await;
+                } else {
+                    stack.put(&key, &vec![b'x'; fastrand::usize(0..=300)]).await;
+                }
+            }
+        });
+    }
+    while let Some(worker) = workers.join_next().await {
+        worker.expect("worker");
+    }
+    stack.running.settled().await;
+    let listed = stack.listed().await;
+    assert!(listed.object_count > 0);
+    assert_eq!(stack.totals().await, listed);
+}
+
+/// A ledger that is slow, and fails its first few writes, in front of SQLite.
+struct Unreliable {
+    inner: Arc<SqliteStore>,
+    failures_left: AtomicU32,
+    delay: Duration,
+}
+
+#[async_trait]
+impl Ledger for Unreliable {
+    async fn apply(&self, change: &ObjectChange) -> Result<ApplyOutcome, StoreError> {
+        tokio::time::sleep(self.delay).await;
+        let fail = self.failures_left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if fail.is_ok() {
+            return Err(StoreError::Backend { backend: "test", message: "unavailable".into() });
+        }
+        self.inner.apply(change).await
+    }
+
+    async fn seed(&self, bucket: &BucketName, objects: &[(ObjectKey, u64)]) -> Result<u64, StoreError> {
+        self.inner.seed(bucket, objects).await
+    }
+
+    async fn totals(&self, bucket: &BucketName) -> Result<Totals, StoreError> {
+        self.inner.totals(bucket).await
+    }
+}
+
+async fn unreliable_stack(failures: u32, delay: Duration) -> Stack {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Arc::new(SqliteStore::open(&dir.path().join("history.sqlite3")).await.expect("sqlite"));
+    let ledger =
+        Arc::new(Unreliable { inner: Arc::clone(&store), failures_left: AtomicU32::new(failures), delay });
+    Stack::with_ledger(dir, store, ledger, false).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_deliveries_are_retried_until_applied() {
+    let stack = unreliable_stack(4, Duration::ZERO).await;
+    stack.put("a.txt", &[0; 11]).await;
+    stack.put("b.txt", &[0; 22]).await;
+    stack.running.settled().await;
+    assert_eq!(stack.totals().await, Totals { size_bytes: 33, object_count: 2 });
+    stack.running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_delivers_every_pending_notification() {
+    let stack = unreliable_stack(0, Duration::from_millis(20)).await;
+    for n in 0..20 {
+        stack.put(&format!("pending-{n}.txt"), &[0; 5]).await;
+    }
+    let Stack { running, tracker, bucket, dir: _dir, .. } = stack;
+    running.shutdown().await;
+    assert_eq!(
+        tracker.ledger().totals(&bucket).await.expect("totals"),
+        Totals { size_bytes: 100, object_count: 20 }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_in_use_is_named_in_the_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("history.sqlite3")).await.expect("sqlite");
+    let tracker = Tracker::new(Arc::new(store), vec![PLOTS.into()]);
+    let config = S3EndpointConfig { addr, ..config(&root_of(&dir), false) };
+    let error = match start(config, tracker).await {
+        Ok(_) => panic!("started on an address in use"),
+        Err(error) => error,
+    };
+    assert!(matches!(error, S3EndpointError::AddressInUse { .. }), "{error:?}");
+    assert!(error.to_string().contains(&addr.to_string()), "{error}");
+}
