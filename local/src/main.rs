@@ -1,1 +1,7 @@
-fn main() {}
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    startup::init_tracing("warn");
+    local::cli::main().await
+}

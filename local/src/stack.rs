@@ -1,0 +1,149 @@
+//! The whole system on one machine: the S3 endpoint (which notifies the tracker), the SQLite history,
+//! and the Plot API, started and stopped together.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use api::{ApiConfig, AppState};
+use store::sqlite::SqliteStore;
+use store::{BucketName, Settings, StoreError};
+use tokio::sync::oneshot;
+use tracker::Tracker;
+use tracker::reconcile::{ReconcileError, ReconcileReport, reconcile};
+
+use crate::s3::{self, RunningS3, S3EndpointConfig, S3EndpointError};
+
+#[derive(Debug, Clone)]
+pub struct StackConfig {
+    /// Holds `s3/` (the objects) and `history.sqlite3`.
+    pub data_dir: PathBuf,
+    pub s3_addr: SocketAddr,
+    pub api_addr: SocketAddr,
+    pub bucket: BucketName,
+    /// Deliver notifications late, shuffled and partly twice.
+    pub chaos: bool,
+    /// Reserved prefixes and the plot key (the rest of the settings is fixed by the stack).
+    pub settings: Settings,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    #[error("cannot open the history: {0}")]
+    Store(#[from] StoreError),
+    #[error("S3 endpoint: {0}")]
+    S3(#[from] S3EndpointError),
+    #[error("reconciling the bucket failed: {0}")]
+    Reconcile(#[from] ReconcileError),
+    #[error("Plot API: cannot listen on {addr}: the address is already in use")]
+    ApiAddressInUse { addr: SocketAddr },
+    #[error("Plot API: cannot listen on {addr}: {source}")]
+    ApiBind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The running stack.
+pub struct RunningStack {
+    s3: RunningS3,
+    api_addr: SocketAddr,
+    api_stop: oneshot::Sender<()>,
+    api_task: tokio::task::JoinHandle<std::io::Result<()>>,
+    store: Arc<SqliteStore>,
+    bucket: BucketName,
+    reconciled: ReconcileReport,
+}
+
+impl StackConfig {
+    pub fn history_path(&self) -> PathBuf {
+        self.data_dir.join("history.sqlite3")
+    }
+
+    pub fn objects_path(&self) -> PathBuf {
+        self.data_dir.join("s3")
+    }
+}
+
+/// Starts everything; at start, keys whose notification was lost (a crash) are brought in by reconciling.
+pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
+    let store = Arc::new(SqliteStore::open(&config.history_path()).await?);
+    let tracker = Tracker::new(store.clone(), config.settings.reserved_prefixes.clone())
+        .only_buckets(vec![config.bucket.clone()]);
+    let s3 = s3::start(
+        S3EndpointConfig {
+            root: config.objects_path(),
+            addr: config.s3_addr,
+            bucket: config.bucket.clone(),
+            chaos: config.chaos,
+        },
+        tracker,
+    )
+    .await?;
+
+    let sdk = startup::local::sdk_config(&s3.url()).await;
+    let s3_client = startup::s3_client(&sdk);
+    let reconciled =
+        reconcile(&s3_client, store.as_ref(), &config.bucket, &config.settings.reserved_prefixes, |_| ())
+            .await?;
+
+    let listener = tokio::net::TcpListener::bind(config.api_addr).await.map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AddrInUse {
+            StackError::ApiAddressInUse { addr: config.api_addr }
+        } else {
+            StackError::ApiBind { addr: config.api_addr, source }
+        }
+    })?;
+    let api_addr =
+        listener.local_addr().map_err(|source| StackError::ApiBind { addr: config.api_addr, source })?;
+    let api_config =
+        ApiConfig { default_bucket: config.bucket.clone(), ..ApiConfig::from_settings(&config.settings) };
+    let app = api::router(AppState::new(store.clone(), s3_client, api_config));
+    let (api_stop, stopped) = oneshot::channel::<()>();
+    let api_task = tokio::spawn(api::serve::http(listener, app, async move {
+        let _ = stopped.await;
+    }));
+
+    Ok(RunningStack { s3, api_addr, api_stop, api_task, store, bucket: config.bucket, reconciled })
+}
+
+impl RunningStack {
+    pub fn api_url(&self) -> String {
+        format!("http://{}", self.api_addr)
+    }
+
+    pub fn s3_url(&self) -> String {
+        self.s3.url()
+    }
+
+    pub fn bucket(&self) -> &BucketName {
+        &self.bucket
+    }
+
+    /// The history and ledger, for tests and tools that look inside.
+    pub fn store(&self) -> &Arc<SqliteStore> {
+        &self.store
+    }
+
+    /// What reconciling the bucket at start found.
+    pub fn reconciled(&self) -> &ReconcileReport {
+        &self.reconciled
+    }
+
+    /// Waits until every notification so far has reached the tracker.
+    pub async fn settled(&self) {
+        self.s3.settled().await;
+    }
+
+    /// Stops taking requests, delivers every pending notification, then returns.
+    pub async fn shutdown(self) {
+        let _ = self.api_stop.send(());
+        match self.api_task.await {
+            Ok(Err(error)) => tracing::error!(%error, "the Plot API stopped with an error"),
+            Err(error) => tracing::error!(%error, "the Plot API task failed"),
+            Ok(Ok(())) => {}
+        }
+        self.s3.shutdown().await;
+    }
+}
