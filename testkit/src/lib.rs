@@ -55,3 +55,49 @@ pub async fn moto_tables(sdk: &SdkConfig) -> DynamoTables {
         .expect("create the tables on moto");
     tables
 }
+
+/// Creates an SQS queue and has the bucket notify it of every `ObjectCreated:*` and `ObjectRemoved:*`;
+/// returns the queue's URL.
+pub async fn notify_new_queue(s3: &aws_sdk_s3::Client, sqs: &aws_sdk_sqs::Client, bucket: &str) -> String {
+    use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
+    use aws_sdk_sqs::types::QueueAttributeName;
+
+    let created = sqs.create_queue().queue_name(unique_name("events")).send().await.expect("create a queue");
+    let queue_url = created.queue_url().expect("a queue URL").to_owned();
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("read the queue's ARN");
+    let arn = attributes.attributes().expect("attributes")[&QueueAttributeName::QueueArn].clone();
+    let queue = QueueConfiguration::builder()
+        .queue_arn(arn)
+        .events(Event::from("s3:ObjectCreated:*"))
+        .events(Event::from("s3:ObjectRemoved:*"))
+        .build()
+        .expect("a queue configuration");
+    s3.put_bucket_notification_configuration()
+        .bucket(bucket)
+        .notification_configuration(NotificationConfiguration::builder().queue_configurations(queue).build())
+        .send()
+        .await
+        .expect("configure the bucket's notifications");
+    queue_url
+}
+
+/// The totals a full listing of the bucket gives, keys under `plots/` excluded.
+pub async fn listed_totals(s3: &aws_sdk_s3::Client, bucket: &str) -> store::Totals {
+    let mut totals = store::Totals::default();
+    let mut pages = s3.list_objects_v2().bucket(bucket).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for object in page.expect("list the bucket").contents() {
+            if !object.key().unwrap_or_default().starts_with("plots/") {
+                totals.size_bytes += object.size().unwrap_or(0) as u64;
+                totals.object_count += 1;
+            }
+        }
+    }
+    totals
+}

@@ -5,10 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{
-    CompletedMultipartUpload, CompletedPart, Event, NotificationConfiguration, QueueConfiguration,
-};
-use aws_sdk_sqs::types::QueueAttributeName;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use store::dynamodb::DynamoStore;
 use store::{BucketName, Ledger, Totals};
 use tracker::Tracker;
@@ -39,41 +36,7 @@ async fn world() -> World {
 
 impl World {
     async fn notify_to_new_queue(&self) -> String {
-        let queue_url = self
-            .sqs
-            .create_queue()
-            .queue_name(testkit::unique_name("events"))
-            .send()
-            .await
-            .unwrap()
-            .queue_url()
-            .unwrap()
-            .to_owned();
-        let attributes = self
-            .sqs
-            .get_queue_attributes()
-            .queue_url(&queue_url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .unwrap();
-        let arn = attributes.attributes().unwrap()[&QueueAttributeName::QueueArn].clone();
-        let queue = QueueConfiguration::builder()
-            .queue_arn(arn)
-            .events(Event::from("s3:ObjectCreated:*"))
-            .events(Event::from("s3:ObjectRemoved:*"))
-            .build()
-            .unwrap();
-        self.s3
-            .put_bucket_notification_configuration()
-            .bucket(self.bucket.as_str())
-            .notification_configuration(
-                NotificationConfiguration::builder().queue_configurations(queue).build(),
-            )
-            .send()
-            .await
-            .unwrap();
-        queue_url
+        testkit::notify_new_queue(&self.s3, &self.sqs, self.bucket.as_str()).await
     }
 
     async fn put(&self, key: &str, size: usize) {
@@ -126,19 +89,8 @@ impl World {
         applied
     }
 
-    /// The totals a full listing gives, reserved prefixes excluded.
     async fn listed_totals(&self) -> Totals {
-        let mut totals = Totals::default();
-        let mut pages = self.s3.list_objects_v2().bucket(self.bucket.as_str()).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            for object in page.unwrap().contents() {
-                if !object.key().unwrap().starts_with("plots/") {
-                    totals.size_bytes += object.size().unwrap() as u64;
-                    totals.object_count += 1;
-                }
-            }
-        }
-        totals
+        testkit::listed_totals(&self.s3, self.bucket.as_str()).await
     }
 
     async fn tracked_totals(&self) -> Totals {

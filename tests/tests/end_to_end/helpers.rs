@@ -45,18 +45,3 @@ pub async fn get_json(url: &str) -> (u16, serde_json::Value) {
 pub fn sizes(samples: &serde_json::Value) -> Vec<u64> {
     samples.as_array().unwrap().iter().map(|s| s["size_bytes"].as_u64().unwrap()).collect()
 }
-
-/// Totals from listing the bucket, reserved prefixes excluded.
-pub async fn listed_totals(s3: &aws_sdk_s3::Client, bucket: &str) -> store::Totals {
-    let mut totals = store::Totals::default();
-    let mut pages = s3.list_objects_v2().bucket(bucket).into_paginator().send();
-    while let Some(page) = pages.next().await {
-        for object in page.unwrap().contents() {
-            if !object.key().unwrap().starts_with("plots/") {
-                totals.size_bytes += object.size().unwrap() as u64;
-                totals.object_count += 1;
-            }
-        }
-    }
-    totals
-}

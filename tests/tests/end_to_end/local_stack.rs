@@ -1,7 +1,9 @@
 use aws_sdk_s3::primitives::ByteStream;
 use store::{Ledger, Totals};
 
-use crate::helpers::{classic_options, get_json, listed_totals, sizes, start_stack};
+use testkit::listed_totals;
+
+use crate::helpers::{classic_options, get_json, sizes, start_stack};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_driver_scenario_is_tracked_and_plotted() {

@@ -5,8 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use api::{ApiConfig, AppState};
-use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
-use aws_sdk_sqs::types::QueueAttributeName;
 use store::dynamodb::DynamoStore;
 use store::{BucketName, Settings, SizeStore};
 use tokio::sync::watch;
@@ -61,35 +59,7 @@ async fn the_driver_scenario_on_moto() {
     s3.create_bucket().bucket(bucket.as_str()).send().await.unwrap();
 
     let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(testkit::unique_name("events"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_owned();
-    let attributes = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap();
-    let queue_arn = attributes.attributes().unwrap()[&QueueAttributeName::QueueArn].clone();
-    let queue = QueueConfiguration::builder()
-        .queue_arn(queue_arn)
-        .events(Event::from("s3:ObjectCreated:*"))
-        .events(Event::from("s3:ObjectRemoved:*"))
-        .build()
-        .unwrap();
-    s3.put_bucket_notification_configuration()
-        .bucket(bucket.as_str())
-        .notification_configuration(NotificationConfiguration::builder().queue_configurations(queue).build())
-        .send()
-        .await
-        .unwrap();
+    let queue_url = testkit::notify_new_queue(&s3, &sqs, bucket.as_str()).await;
 
     let tracker = Tracker::new(store.clone(), vec!["plots/".into()]);
     let (stop, stopped) = watch::channel(false);
