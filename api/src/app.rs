@@ -18,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ErrorBody, error_response};
-use crate::routes::{docs, health, max, plot, presign, window};
+use crate::routes::{dashboard, docs, health, max, plot, presign, window};
 use crate::state::AppState;
 
 /// API Gateway gives up after 29 s; answer before it does.
@@ -37,7 +37,7 @@ Errors are JSON `{\"error\", \"detail\"}`."
     tags(
         (name = "plot", description = "The rendered plot"),
         (name = "history", description = "The size history"),
-        (name = "service", description = "Health"),
+        (name = "service", description = "The dashboard and health"),
     ),
     components(schemas(ErrorBody))
 )]
@@ -50,6 +50,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(max::get_max))
         .routes(routes!(presign::get_presign))
         .routes(routes!(health::healthz))
+        .routes(routes!(dashboard::dashboard))
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and committed in `openapi/openapi.json`.

@@ -1,0 +1,167 @@
+// The dashboard at `GET /`, in headless Chromium, against the local stack after the driver's classic
+// scenario (sizes 18, 27, 0, 2): directly, and under API Gateway's `/dev/` stage.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { eventually, getJson, humanBytes, missingBrowser, openPage, runDriver, screenshot, startWorld } from './support/stack.mjs';
+
+const skip = missingBrowser();
+
+/** What the dashboard shows, read from its elements. */
+async function shown(page) {
+  return page.evaluate(() => {
+    const el = (id) => document.getElementById(id);
+    const img = el('plot');
+    return {
+      size: el('current-size').textContent,
+      sizeBytes: el('current-size').dataset.bytes,
+      objects: el('object-count').dataset.count,
+      changes: el('window-changes').textContent,
+      max: el('max-size').textContent,
+      maxBytes: el('max-size').dataset.bytes,
+      maxCount: el('max-size').dataset.count,
+      bucket: el('bucket').textContent,
+      imageWidth: img.hidden ? 0 : img.naturalWidth,
+      imageAlt: img.alt,
+      errors: el('errors').hidden ? '' : el('errors').textContent.trim(),
+      presigned: el('presigned-link').hidden ? '' : el('presigned-link').href,
+    };
+  });
+}
+
+/** Waits for the page's first complete refresh: numbers, the plot image and its presigned link. */
+async function loaded(page) {
+  await page.waitForFunction(() => {
+    const img = document.getElementById('plot');
+    return document.getElementById('updated').dataset.state && !img.hidden && img.naturalWidth > 0;
+  });
+  return shown(page);
+}
+
+/** The numbers the api answers, as the dashboard should show them. */
+async function expected(api, seconds) {
+  const window = await getJson(`${api}/window?seconds=${seconds}`);
+  const max = await getJson(`${api}/max`);
+  const latest = window.samples.at(-1) ?? window.carry_in;
+  return { window, max, latest };
+}
+
+describe('the dashboard', { skip: skip ?? false, timeout: 180_000 }, () => {
+  let world;
+  before(async () => {
+    world = await startWorld();
+  });
+  after(async () => {
+    await world?.stop();
+  });
+
+  test('shows the size, object count and max that /window and /max answer, and the plot', async () => {
+    const page = await openPage(world);
+    await page.goto(world.stack.api + '/');
+    const seen = await loaded(page);
+    await screenshot(page, 'dashboard');
+
+    const { window, max, latest } = await expected(world.stack.api, 60);
+    const last = world.summary.steps.at(-1);
+    assert.equal(latest.size_bytes, last.expected_bucket_size_bytes);
+    assert.equal(seen.sizeBytes, String(latest.size_bytes));
+    assert.equal(seen.size, humanBytes(latest.size_bytes));
+    assert.equal(seen.objects, String(latest.object_count));
+    assert.equal(seen.maxBytes, String(max.size_bytes));
+    assert.equal(seen.maxCount, String(max.object_count));
+    assert.equal(seen.max, humanBytes(max.size_bytes));
+    assert.equal(max.size_bytes, world.summary.plot.max_size_bytes);
+    assert.equal(seen.changes, `${window.samples.length} changes\nin the last minute`);
+    assert.equal(seen.bucket, world.summary.bucket);
+    assert.equal(seen.imageWidth, 1000);
+    assert.match(seen.imageAlt, /over the last minute/);
+    assert.equal(seen.errors, '');
+    assert.match(seen.presigned, /X-Amz-Signature=/);
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+
+  test('plots the window the user picks, and its links follow', async () => {
+    const page = await openPage(world);
+    await page.goto(world.stack.api + '/');
+    await loaded(page);
+    const plotted = page.waitForRequest((request) => request.url().endsWith('/plot?window=3600'));
+    await page.getByLabel('1 h').check();
+    await plotted;
+    await page.waitForFunction(() => document.getElementById('window-changes').textContent.endsWith('the last hour'));
+    await page.waitForFunction(() => /last hour/.test(document.getElementById('plot').alt));
+    const { window } = await expected(world.stack.api, 3600);
+    const seen = await shown(page);
+    assert.equal(seen.changes, `${window.samples.length} changes\nin the last hour`);
+    assert.ok(page.url().endsWith('/#window=3600'), page.url());
+    assert.equal(await page.getByTestId('plot-json').getAttribute('href'), 'plot?window=3600');
+    assert.equal(await page.getByTestId('window-json').getAttribute('href'), 'window?seconds=3600');
+    await screenshot(page, 'dashboard-1h');
+
+    // The window is in the URL: a reload keeps it.
+    await page.reload();
+    await loaded(page);
+    assert.ok(await page.getByLabel('1 h').isChecked());
+    await page.context().close();
+  });
+
+  test('refreshes by itself when the bucket changes', async () => {
+    const page = await openPage(world);
+    await page.goto(world.stack.api + '/');
+    const first = await loaded(page);
+    const summary = await runDriver(world.stack, ['--step', 'put:e2e/refresh.txt=seven b']);
+    const after = summary.steps.at(-1);
+    assert.equal(after.expected_bucket_size_bytes, Number(first.sizeBytes) + 7);
+    await page.waitForFunction(
+      (bytes) => document.getElementById('current-size').dataset.bytes === String(bytes),
+      after.expected_bucket_size_bytes,
+      { timeout: 15_000 },
+    );
+    const seen = await shown(page);
+    assert.equal(seen.objects, String(after.expected_object_count));
+    assert.equal(seen.size, humanBytes(after.expected_bucket_size_bytes));
+    await page.context().close();
+  });
+
+  test("shows the api's JSON error in the page, and clears it when the api recovers", async () => {
+    const page = await openPage(world);
+    const body = { error: 'unavailable', detail: 'the size history is unavailable; try again shortly' };
+    await page.route('**/max', (route) =>
+      route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify(body) }),
+    );
+    await page.goto(world.stack.api + '/');
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.equal(
+      (await alert.textContent()).trim(),
+      'max answered 503 unavailable: the size history is unavailable; try again shortly',
+    );
+    // What did answer is still shown.
+    await loaded(page);
+    await screenshot(page, 'dashboard-error');
+    await page.unroute('**/max');
+    await alert.waitFor({ state: 'hidden', timeout: 15_000 });
+    await page.context().close();
+  });
+
+  test('works under the /dev/ stage prefix, with and without the trailing slash', async () => {
+    for (const entry of [world.proxy.url, world.proxy.url.replace(/\/$/, '')]) {
+      const page = await openPage(world);
+      await page.goto(entry);
+      const seen = await loaded(page);
+      const { max, latest } = await expected(world.stack.api, 60);
+      assert.equal(seen.sizeBytes, String(latest.size_bytes));
+      assert.equal(seen.maxBytes, String(max.size_bytes));
+      assert.equal(seen.imageWidth, 1000);
+      assert.equal(seen.errors, '');
+      assert.equal(new URL(page.url()).pathname, '/dev/');
+      assert.equal(await page.getByTestId('docs-link').evaluate((a) => a.href), world.proxy.url + 'docs/');
+      assert.deepEqual(page.problems, []);
+      if (entry === world.proxy.url) await screenshot(page, 'dashboard-dev-prefix');
+      await page.context().close();
+    }
+    assert.deepEqual(world.proxy.strays, [], 'every request stayed under /dev/');
+  });
+});
+
