@@ -50,12 +50,9 @@ pub struct WindowView {
     "key": "plots/plot.png", "url": "http://127.0.0.1:4566/size-tracking-local/plots/plot.png?X-Amz-Signature=…", "expires_in": 300
 }))]
 pub struct PlotView {
-    pub bucket: String,
-    pub window_seconds: u64,
-    pub from: i64,
-    pub to: i64,
-    pub carry_in: Option<SampleView>,
-    pub samples: Vec<SampleView>,
+    /// The window that was plotted.
+    #[serde(flatten)]
+    pub window: WindowView,
     /// The all-time max, if anything was ever recorded.
     pub max: Option<SampleView>,
     /// Where the PNG was stored in the configured bucket.

@@ -91,12 +91,7 @@ pub async fn get_plot(
     }
     let url = presigned_get(&state, &key, DEFAULT_EXPIRES_SECONDS).await?;
     Ok(Json(PlotView {
-        bucket: bucket.to_string(),
-        window_seconds: seconds,
-        from: read.from,
-        to: read.to,
-        carry_in: read.window.carry_in.as_ref().map(SampleView::from),
-        samples: read.window.samples.iter().map(SampleView::from).collect(),
+        window: read.view(&bucket, seconds),
         max: max.as_ref().map(SampleView::from),
         key: key.to_string(),
         url,

@@ -38,6 +38,19 @@ pub(crate) async fn read_window(
     Ok(ReadWindow { from, to, window })
 }
 
+impl ReadWindow {
+    pub(crate) fn view(&self, bucket: &BucketName, seconds: u64) -> WindowView {
+        WindowView {
+            bucket: bucket.to_string(),
+            window_seconds: seconds,
+            from: self.from,
+            to: self.to,
+            carry_in: self.window.carry_in.as_ref().map(SampleView::from),
+            samples: self.window.samples.iter().map(SampleView::from).collect(),
+        }
+    }
+}
+
 /// The samples of the last `seconds` seconds, oldest first, with the sample before the window.
 #[utoipa::path(get, path = "/window", tag = "history", params(WindowQuery),
     responses(
@@ -52,12 +65,5 @@ pub async fn get_window(
     let seconds = params::window_seconds("seconds", query.seconds.as_deref())?;
     let bucket = params::bucket(&state, query.bucket.as_deref())?;
     let read = read_window(&state, &bucket, seconds).await?;
-    Ok(Json(WindowView {
-        bucket: bucket.to_string(),
-        window_seconds: seconds,
-        from: read.from,
-        to: read.to,
-        carry_in: read.window.carry_in.as_ref().map(SampleView::from),
-        samples: read.window.samples.iter().map(SampleView::from).collect(),
-    }))
+    Ok(Json(read.view(&bucket, seconds)))
 }
