@@ -78,7 +78,11 @@ impl Ledger for CountingLedger {
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.inner.apply(change).await
     }
-    async fn seed(&self, bucket: &BucketName, objects: &[(ObjectKey, u64)]) -> Result<u64, store::StoreError> {
+    async fn seed(
+        &self,
+        bucket: &BucketName,
+        objects: &[(ObjectKey, u64)],
+    ) -> Result<u64, store::StoreError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.inner.seed(bucket, objects).await
     }
