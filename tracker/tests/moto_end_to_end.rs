@@ -56,19 +56,20 @@ impl World {
     async fn drain(&self, queue_url: &str) -> usize {
         let mut applied = 0;
         let mut empty_polls = 0;
-        while empty_polls < 2 {
+        // Short polls: a long poll would hold moto, which answers one request at a time.
+        while empty_polls < 5 {
             let output = self
                 .sqs
                 .receive_message()
                 .queue_url(queue_url)
                 .max_number_of_messages(10)
-                .wait_time_seconds(1)
                 .send()
                 .await
                 .unwrap();
             let messages = output.messages();
             if messages.is_empty() {
                 empty_polls += 1;
+                tokio::time::sleep(Duration::from_millis(200)).await;
                 continue;
             }
             empty_polls = 0;

@@ -13,7 +13,8 @@ use tracker::event::notification_from_value;
 
 use crate::helpers::{classic_options, get_json, sizes};
 
-/// Feeds every message of the queue to the tracker until told to stop, then drains what is left.
+/// Feeds every message of the queue to the tracker until told to stop, then drains what is left. Polls are
+/// short: a long poll would hold moto, which answers one request at a time.
 async fn poll(
     sqs: aws_sdk_sqs::Client,
     queue_url: String,
@@ -22,14 +23,8 @@ async fn poll(
 ) {
     loop {
         let stopping = *stop.borrow();
-        let output = sqs
-            .receive_message()
-            .queue_url(&queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(if stopping { 0 } else { 1 })
-            .send()
-            .await
-            .unwrap();
+        let output =
+            sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).send().await.unwrap();
         for message in output.messages() {
             let body: serde_json::Value = serde_json::from_str(message.body().unwrap()).unwrap();
             tracker.handle(&notification_from_value(body).unwrap()).await.unwrap();
