@@ -77,3 +77,8 @@ pub struct PresignView {
 pub struct HealthView {
     pub status: String,
 }
+
+/// A PNG image (the body of `GET /plot` with `Accept: image/png`).
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary, content_media_type = "image/png")]
+pub struct PngImage(#[allow(dead_code)] Vec<u8>);

@@ -11,8 +11,8 @@ use crate::views::SampleView;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct MaxQuery {
-    /// A tracked bucket (default: the configured one).
-    #[param(example = "size-tracking-local")]
+    /// A tracked bucket (default: the configured one): an S3 bucket name.
+    #[param(example = "size-tracking-local", min_length = 3, max_length = 63, pattern = "^[a-z0-9][a-z0-9.-]*[a-z0-9]$")]
     bucket: Option<String>,
 }
 

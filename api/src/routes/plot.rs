@@ -12,7 +12,7 @@ use crate::plot::{PlotInput, render_png};
 use crate::routes::presign::presigned_get;
 use crate::routes::window::read_window;
 use crate::state::AppState;
-use crate::views::{PlotView, SampleView};
+use crate::views::{PlotView, PngImage, SampleView};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -20,8 +20,8 @@ pub struct PlotQuery {
     /// The window's length in seconds, ending now (1 … 2678400, default 10).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 2678400, example = 10)]
     window: Option<String>,
-    /// A tracked bucket (default: the configured one).
-    #[param(example = "size-tracking-local")]
+    /// A tracked bucket (default: the configured one): an S3 bucket name.
+    #[param(example = "size-tracking-local", min_length = 3, max_length = 63, pattern = "^[a-z0-9][a-z0-9.-]*[a-z0-9]$")]
     bucket: Option<String>,
 }
 
@@ -38,7 +38,7 @@ fn wants_png(headers: &HeaderMap) -> bool {
     responses(
         (status = 200, description = "The plot was stored; here is where", content(
             (PlotView = "application/json"),
-            (Vec<u8> = "image/png"),
+            (PngImage = "image/png"),
         )),
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
         (status = 503, description = "The store or S3 is unavailable", body = ErrorBody),

@@ -16,7 +16,7 @@ use crate::views::PresignView;
 #[into_params(parameter_in = Query)]
 pub struct PresignQuery {
     /// An object under the plots prefix (default: the plot).
-    #[param(example = "plots/plot.png")]
+    #[param(example = "plots/plot.png", min_length = 1, max_length = 1024)]
     key: Option<String>,
     /// Seconds the URL stays valid (1 … 3600, default 300).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 3600, example = 300)]
