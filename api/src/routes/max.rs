@@ -12,7 +12,12 @@ use crate::views::SampleView;
 #[into_params(parameter_in = Query)]
 pub struct MaxQuery {
     /// A tracked bucket (default: the configured one): an S3 bucket name.
-    #[param(example = "size-tracking-local", min_length = 3, max_length = 63, pattern = "^[a-z0-9][a-z0-9.-]*[a-z0-9]$")]
+    #[param(
+        example = "size-tracking-local",
+        min_length = 3,
+        max_length = 63,
+        pattern = "^[a-z0-9][a-z0-9.-]*[a-z0-9]$"
+    )]
     bucket: Option<String>,
 }
 

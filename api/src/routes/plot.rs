@@ -21,7 +21,12 @@ pub struct PlotQuery {
     #[param(value_type = Option<u64>, minimum = 1, maximum = 2678400, example = 10)]
     window: Option<String>,
     /// A tracked bucket (default: the configured one): an S3 bucket name.
-    #[param(example = "size-tracking-local", min_length = 3, max_length = 63, pattern = "^[a-z0-9][a-z0-9.-]*[a-z0-9]$")]
+    #[param(
+        example = "size-tracking-local",
+        min_length = 3,
+        max_length = 63,
+        pattern = "^[a-z0-9][a-z0-9.-]*[a-z0-9]$"
+    )]
     bucket: Option<String>,
 }
 
