@@ -72,6 +72,7 @@ fn print_banner(config: &StackConfig, running: &RunningStack) {
     let next = [
         (format!("cargo run -p driver{driver_flags}"), "put, overwrite and delete objects, then plot"),
         (format!("curl '{api}/plot?window=60'"), "the plot's JSON, with a presigned URL"),
+        (format!("open {api}/"), "the dashboard"),
         (format!("open {api}/docs/"), "the API's docs"),
     ];
     let width = next.iter().map(|(command, _)| command.len()).max().unwrap_or(0) + 3;
