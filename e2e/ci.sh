@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The browser tests: the dashboard, Swagger UI and the presigned plot in headless Chromium, against the
 # local stack that each test file starts. Run from anywhere after `cargo build --workspace` (the tests run
-# target/debug/local and target/debug/driver, or those in $BIN_DIR).
+# target/debug/s3-size-micro and target/debug/driver, or those in $BIN_DIR).
 #
 #   bash e2e/ci.sh
 set -euo pipefail
@@ -21,7 +21,7 @@ if [ ! -x "$CHROMIUM" ]; then
   [ "${CI:-}" = true ] && exit 1
 fi
 
-for bin in local driver; do
+for bin in s3-size-micro driver; do
   if [ ! -x "${BIN_DIR:-$root/target/debug}/$bin" ]; then
     echo "error: ${BIN_DIR:-$root/target/debug}/$bin is missing: run \`cargo build --workspace\` first" >&2
     exit 1

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CI of infra/: install, type-check, test, synthesize the four stacks, lint the templates, list the
 # stacks offline. Builds no Rust: the Lambda code is a stub unless LAMBDA_ASSET_DIR points at real zips
-# (<dir>/{tracker,api,driver}/bootstrap.zip). Needs node >= 20.15, npm, and cfn-lint on PATH.
+# (<dir>/<binary>/bootstrap.zip for each binary in contract/functions.json). Needs node >= 20.15, npm, and
+# cfn-lint on PATH (or in <repo>/.venv).
 #
 #   bash infra/ci.sh
 set -euo pipefail

@@ -58,7 +58,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     documented_routes().into_openapi()
 }
 
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     let (routes, spec) = documented_routes().split_for_parts();
     let spec_json: Arc<str> = spec.to_pretty_json().unwrap_or_else(|_| "{}".into()).into();
     routes

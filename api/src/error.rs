@@ -26,8 +26,12 @@ pub enum ApiError {
     #[error("{0}")]
     NotFound(String),
     /// The store or S3 failed. The cause is logged, never sent.
-    #[error("{what} unavailable: {cause}")]
-    Unavailable { what: &'static str, cause: String },
+    #[error("{what} unavailable")]
+    Unavailable {
+        what: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl ApiError {
@@ -35,13 +39,16 @@ impl ApiError {
         Self::InvalidParameter { name, detail: detail.into() }
     }
 
-    pub fn unavailable(what: &'static str, cause: impl std::fmt::Display) -> Self {
-        Self::Unavailable { what, cause: cause.to_string() }
+    pub fn unavailable(
+        what: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::Unavailable { what, source: source.into() }
     }
 }
 
-impl From<store::StoreError> for ApiError {
-    fn from(error: store::StoreError) -> Self {
+impl From<domain::StoreError> for ApiError {
+    fn from(error: domain::StoreError) -> Self {
         Self::unavailable("the size history", error)
     }
 }
@@ -59,8 +66,8 @@ impl IntoResponse for ApiError {
             }
             Self::Forbidden(detail) => error_response(StatusCode::FORBIDDEN, "forbidden", detail),
             Self::NotFound(detail) => error_response(StatusCode::NOT_FOUND, "not_found", detail),
-            Self::Unavailable { what, cause } => {
-                tracing::error!(what, %cause, "dependency failed");
+            Self::Unavailable { what, source } => {
+                tracing::error!(what, cause = %domain::ErrorChain(source.as_ref()), "dependency failed");
                 error_response(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "unavailable",

@@ -2,14 +2,14 @@
 
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
+use domain::{BucketName, LATEST_PLOT_KEY, ObjectKey, PLOTS_PREFIX};
 use serde::de::DeserializeOwned;
-use store::{BucketName, ObjectKey};
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Windows run from one second to 31 days.
-pub const MAX_WINDOW_SECONDS: u64 = 31 * 24 * 60 * 60;
+pub const MAX_WINDOW_SECONDS: u64 = domain::MAX_WINDOW_SECONDS as u64;
 pub const DEFAULT_WINDOW_SECONDS: u64 = 10;
 pub const MAX_EXPIRES_SECONDS: u64 = 3_600;
 pub const DEFAULT_EXPIRES_SECONDS: u64 = 300;
@@ -52,15 +52,14 @@ pub fn bucket(state: &AppState, raw: Option<&str>) -> Result<BucketName, ApiErro
 
 /// A key that may be presigned: under the plots prefix, and with no `.` or `..` segments that a client
 /// could normalise into another key.
-pub fn plot_object_key(state: &AppState, raw: Option<&str>) -> Result<ObjectKey, ApiError> {
-    let raw = raw.unwrap_or(state.config().plot_key.as_str());
+pub fn plot_object_key(raw: Option<&str>) -> Result<ObjectKey, ApiError> {
+    let raw = raw.unwrap_or(LATEST_PLOT_KEY);
     let key = ObjectKey::parse(raw).map_err(|e| ApiError::invalid("key", e.to_string()))?;
     if key.as_str().split('/').any(|segment| segment == "." || segment == "..") {
         return Err(ApiError::invalid("key", "must not contain `.` or `..` segments"));
     }
-    let prefix = &state.config().plot_prefix;
-    if !key.as_str().starts_with(prefix.as_str()) {
-        return Err(ApiError::Forbidden(format!("only keys under {prefix} can be presigned")));
+    if !key.as_str().starts_with(PLOTS_PREFIX) {
+        return Err(ApiError::Forbidden(format!("only keys under {PLOTS_PREFIX} can be presigned")));
     }
     Ok(key)
 }

@@ -1,37 +1,23 @@
 use std::sync::Arc;
 
-use store::{BucketName, Clock, History, ObjectKey, Settings};
+use domain::{BucketName, Clock, History, LATEST_PLOT_KEY, ObjectKey};
 
-/// What the api is configured with, read once at start.
+/// What the api is configured with.
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
     /// Served when a request names no bucket; plots are stored here.
     pub default_bucket: BucketName,
-    /// Where the default bucket's plot is stored.
-    pub plot_key: ObjectKey,
-    /// The reserved prefix the plots live under: the only keys `/presign` signs.
-    pub plot_prefix: String,
 }
 
 impl ApiConfig {
-    pub fn from_settings(settings: &Settings) -> Self {
-        let plot_prefix = settings
-            .reserved_prefixes
-            .iter()
-            .find(|prefix| settings.plot_key.as_str().starts_with(prefix.as_str()))
-            .cloned()
-            .unwrap_or_else(|| settings.plot_key.as_str().to_owned());
-        Self { default_bucket: settings.bucket.clone(), plot_key: settings.plot_key.clone(), plot_prefix }
-    }
-
-    /// The default bucket's plot at `PLOT_KEY`; another bucket's beside it, named after the bucket.
+    /// The default bucket's plot at `plots/plot.png`; another bucket's beside it, named after the bucket.
     pub fn plot_key_for(&self, bucket: &BucketName) -> ObjectKey {
+        let latest = ObjectKey::parse(LATEST_PLOT_KEY).expect("the plot key is a valid key");
         if *bucket == self.default_bucket {
-            return self.plot_key.clone();
+            return latest;
         }
-        let key = self.plot_key.as_str();
-        let (stem, extension) = key.rsplit_once('.').unwrap_or((key, "png"));
-        ObjectKey::parse(format!("{stem}-{bucket}.{extension}")).unwrap_or_else(|_| self.plot_key.clone())
+        let (stem, extension) = LATEST_PLOT_KEY.rsplit_once('.').unwrap_or((LATEST_PLOT_KEY, "png"));
+        ObjectKey::parse(format!("{stem}-{bucket}.{extension}")).unwrap_or(latest)
     }
 }
 
@@ -50,7 +36,7 @@ struct Inner {
 
 impl AppState {
     pub fn new(history: Arc<dyn History>, s3: aws_sdk_s3::Client, config: ApiConfig) -> Self {
-        Self { inner: Arc::new(Inner { history, s3, config, clock: store::system_clock() }) }
+        Self { inner: Arc::new(Inner { history, s3, config, clock: domain::system_clock() }) }
     }
 
     pub fn history(&self) -> &dyn History {

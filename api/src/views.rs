@@ -1,7 +1,7 @@
 //! The JSON the api answers with.
 
+use domain::Sample;
 use serde::{Deserialize, Serialize};
-use store::Sample;
 use utoipa::ToSchema;
 
 /// One sample of the size history.

@@ -4,21 +4,19 @@
 use std::time::Duration;
 
 use clap::Parser;
+use domain::BucketName;
 use reqwest::Url;
 use serde::Deserialize;
-use store::BucketName;
 
 use crate::error::{DriverError, InvalidOption};
-use crate::plot_api::LOCAL_API_URL;
-use crate::s3::{LOCAL_ENDPOINT, S3Endpoint};
+use crate::s3::S3Endpoint;
 use crate::scenario::{Scenario, Step, classic_steps};
 
 pub const DEFAULT_SLEEP: Duration = Duration::from_secs(2);
 pub const DEFAULT_WINDOW_SECONDS: u32 = 10;
 /// The longest sleep between steps (a Lambda invocation lasts at most 15 minutes).
 pub const MAX_SLEEP: Duration = Duration::from_secs(15 * 60);
-/// The longest window, as the api bounds it (31 days).
-pub const MAX_WINDOW_SECONDS: u32 = 31 * 24 * 3600;
+pub use domain::MAX_WINDOW_SECONDS;
 
 /// One run, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,12 +38,12 @@ pub struct Options {
 #[command(name = "driver", version)]
 pub struct Cli {
     /// The Plot API's base URL (an API Gateway stage URL such as https://…/dev/ works too).
-    #[arg(long, env = "PLOT_API_URL", value_name = "URL", default_value = LOCAL_API_URL, value_parser = parse_api_url)]
+    #[arg(long, env = "PLOT_API_URL", value_name = "URL", default_value = startup::local::API_URL, value_parser = parse_api_url)]
     pub api_url: Url,
 
     /// The S3 endpoint, or `aws` for AWS's own with the standard AWS variables. The local stack's endpoint
     /// (and any endpoint when no AWS credentials are set) is signed with the local stack's credentials.
-    #[arg(long, env = "DRIVER_ENDPOINT_URL", value_name = "URL|aws", default_value = LOCAL_ENDPOINT, value_parser = parse_endpoint)]
+    #[arg(long, env = "DRIVER_ENDPOINT_URL", value_name = "URL|aws", default_value = startup::local::S3_URL, value_parser = parse_endpoint)]
     pub endpoint_url: S3Endpoint,
 
     /// The bucket to change.
@@ -189,9 +187,13 @@ pub struct LambdaEnv {
 }
 
 impl LambdaEnv {
+    /// Reads both; a missing or bad one fails each invocation, naming it (see [`Event::into_options`]).
+    pub fn read(env: &settings::Env) -> Self {
+        Self { bucket: env.optional("BUCKET_NAME"), api_url: env.optional("PLOT_API_URL") }
+    }
+
     pub fn from_env() -> Self {
-        let read = |name: &str| std::env::var(name).ok().filter(|value| !value.trim().is_empty());
-        Self { bucket: read("BUCKET_NAME"), api_url: read("PLOT_API_URL") }
+        Self::read(&settings::Env::process())
     }
 }
 

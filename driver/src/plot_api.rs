@@ -8,9 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{DriverError, transport_cause};
 
-/// The local stack's api (`startup::local::API_PORT`); the CLI's default.
-pub const LOCAL_API_URL: &str = "http://127.0.0.1:3000";
-
 /// How long the plot request may take (API Gateway gives up after 29 s).
 pub const PLOT_TIMEOUT: Duration = Duration::from_secs(60);
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);

@@ -162,15 +162,5 @@ fn totals(totals: Totals) -> String {
 
 /// Exact bytes, with a binary-unit reading from 1 KiB on: `18 B`, `1536 B (1.5 KiB)`.
 pub fn bytes(size: u64) -> String {
-    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-    if size < 1024 {
-        return format!("{size} B");
-    }
-    let mut value = size as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{size} B ({value:.1} {})", UNITS[unit])
+    if size < 1024 { format!("{size} B") } else { format!("{size} B ({})", domain::human_bytes(size)) }
 }

@@ -8,9 +8,6 @@ use aws_sdk_s3::primitives::ByteStream;
 use crate::error::{DriverError, transport_cause};
 use crate::scenario::Expectation;
 
-/// The local stack's S3 endpoint (`startup::local::S3_PORT`); the CLI's default.
-pub const LOCAL_ENDPOINT: &str = "http://127.0.0.1:4566";
-
 /// Where S3 is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum S3Endpoint {

@@ -10,10 +10,12 @@ use crate::error::InvalidOption;
 
 /// Keys under this prefix belong to the api (the plot) and are not tracked: the scenario never writes
 /// there, and the bucket's totals leave them out.
-pub const RESERVED_PREFIX: &str = "plots/";
+pub use domain::PLOTS_PREFIX as RESERVED_PREFIX;
+/// A bucket's tracked size and object count (keys under `plots/` left out).
+pub use domain::Totals;
 
 /// S3's limit on a key, in bytes.
-pub const MAX_KEY_BYTES: usize = 1024;
+pub const MAX_KEY_BYTES: usize = domain::ObjectKey::MAX_BYTES;
 
 /// One change to the bucket.
 ///
@@ -157,13 +159,6 @@ impl Scenario {
     pub fn steps(&self) -> &[Step] {
         &self.steps
     }
-}
-
-/// A bucket's tracked size and object count (keys under `plots/` left out).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Totals {
-    pub size_bytes: u64,
-    pub object_count: u64,
 }
 
 /// What the bucket should hold as the scenario runs: the totals, and the size of each key the scenario

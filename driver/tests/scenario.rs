@@ -163,5 +163,5 @@ fn sizes_read_exactly() {
     assert_eq!(bytes(0), "0 B");
     assert_eq!(bytes(1023), "1023 B");
     assert_eq!(bytes(1536), "1536 B (1.5 KiB)");
-    assert_eq!(bytes(5 * 1024 * 1024), "5242880 B (5.0 MiB)");
+    assert_eq!(bytes(5 * 1024 * 1024), "5242880 B (5 MiB)");
 }

@@ -45,7 +45,7 @@ function exited(child, ms) {
 
 /** Starts `local` and reads the endpoints from its banner. */
 async function startStack(dataDir) {
-  const child = spawn(binary('local'), ['--data-dir', dataDir, '--api-port', '0', '--s3-port', '0'], {
+  const child = spawn(binary('s3-size-micro'), ['--data-dir', dataDir, '--api-port', '0', '--s3-port', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
   });

@@ -48,7 +48,6 @@ export function createStacks(app: App, options: S3SizeMicroOptions = {}): S3Size
     dev,
     description: 's3-size-micro: plot API (api function behind API Gateway)',
     historyTable: storage.historyTable,
-    indexTable: storage.indexTable,
     bucketName: tracking.bucketName,
     bucketArn: tracking.bucketArn,
     webAdapter: options.webAdapter,

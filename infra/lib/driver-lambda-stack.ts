@@ -1,7 +1,7 @@
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { RUST_LOG } from './constants';
-import { RustFunction, wildcardResourceFinding } from './lambda-code';
+import { RustFunction } from './rust-function';
 
 export interface DriverLambdaStackProps extends StackProps {
   readonly bucketName: string;
@@ -18,32 +18,18 @@ export class DriverLambdaStack extends Stack {
   constructor(scope: Construct, id: string, props: DriverLambdaStackProps) {
     super(scope, id, props);
     this.driver = new RustFunction(this, 'Driver', {
-      binary: 'driver',
+      contractName: 'driver',
       description: 'Puts, overwrites and deletes objects, sleeping between steps, then requests the plot',
       environment: {
         BUCKET_NAME: props.bucketName,
         PLOT_API_URL: props.plotApiUrl,
         RUST_LOG,
       },
+      resources: { bucketArn: props.bucketArn },
       // Well beyond the scenario's sleeps and the plot request.
       timeout: Duration.minutes(2),
       memorySize: 256,
       dev: props.dev,
-    });
-    this.driver.allow({
-      sid: 'CheckBucket',
-      actions: ['s3:ListBucket'],
-      resources: [props.bucketArn],
-    });
-    const objects = `${props.bucketArn}/*`;
-    this.driver.allow({
-      sid: 'ScenarioObjects',
-      actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
-      resources: [objects],
-    });
-    Validations.of(this.driver.role).acknowledge({
-      id: wildcardResourceFinding(this, objects),
-      reason: 'The scenario puts, reads and deletes objects of its choosing in the tracked bucket, and only there.',
     });
 
     new CfnOutput(this, 'DriverFunctionName', {

@@ -1,15 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
-import { BUILD_COMMAND, type LambdaBinary } from './constants';
+import type { Construct } from 'constructs';
+import { BUILD_COMMAND } from './constants';
+import { REPO_ROOT } from './repo-root';
 
-/** The repository root: `infra/..`. */
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export { REPO_ROOT };
 
 /** Where `cargo lambda build --lambda-dir target/lambda` puts `<name>/bootstrap.zip`. */
 export const DEFAULT_ASSET_DIR = path.join(REPO_ROOT, 'target', 'lambda');
@@ -42,7 +40,8 @@ export function lambdaAssetDir(scope: Construct): string {
   return path.resolve(chosen);
 }
 
-export function lambdaZipPath(assetDir: string, binary: LambdaBinary): string {
+/** `binary` is a cargo binary named in contract/functions.json. */
+export function lambdaZipPath(assetDir: string, binary: string): string {
   return path.join(assetDir, binary, 'bootstrap.zip');
 }
 
@@ -53,7 +52,7 @@ export function lambdaZipPath(assetDir: string, binary: LambdaBinary): string {
  * placeholder location that is never uploaded. Every other synthesis fails with one line naming the
  * build command.
  */
-export function lambdaCode(scope: Construct, binary: LambdaBinary): lambda.Code {
+export function lambdaCode(scope: Construct, binary: string): lambda.Code {
   const zip = lambdaZipPath(lambdaAssetDir(scope), binary);
   if (fs.existsSync(zip)) {
     return lambda.Code.fromAsset(zip);
@@ -68,87 +67,4 @@ export function lambdaCode(scope: Construct, binary: LambdaBinary): lambda.Code 
 /** DESTROY for a dev deployment (so `cdk destroy --all` leaves nothing behind), RETAIN otherwise. */
 export function removalPolicyFor(dev: boolean): RemovalPolicy {
   return dev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
-}
-
-export interface RustFunctionProps {
-  /** The cargo-lambda binary: `target/lambda/<binary>/bootstrap.zip`. */
-  readonly binary: LambdaBinary;
-  readonly description: string;
-  readonly environment: Record<string, string>;
-  readonly timeout: Duration;
-  readonly memorySize: number;
-  readonly layers?: lambda.ILayerVersion[];
-  readonly dev: boolean;
-}
-
-/**
- * One Rust binary as a Lambda function: `provided.al2023`, arm64, handler `bootstrap`, its own log group
- * with a retention, and its own role that may write only to that log group (no AWS managed policy).
- * Each stack grants the function exactly the data-plane actions it needs.
- */
-export class RustFunction extends Construct {
-  readonly function: lambda.Function;
-  readonly role: iam.Role;
-  readonly logGroup: logs.LogGroup;
-
-  constructor(scope: Construct, id: string, props: RustFunctionProps) {
-    super(scope, id);
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: removalPolicyFor(props.dev),
-    });
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Execution role of the ${props.binary} function`,
-    });
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
-      }),
-    );
-    this.function = new lambda.Function(this, 'Function', {
-      description: props.description,
-      runtime: lambda.Runtime.PROVIDED_AL2023,
-      architecture: lambda.Architecture.ARM_64,
-      handler: 'bootstrap',
-      code: lambdaCode(this, props.binary),
-      environment: props.environment,
-      timeout: props.timeout,
-      memorySize: props.memorySize,
-      layers: props.layers,
-      role: this.role,
-      logGroup: this.logGroup,
-    });
-  }
-
-  /** Adds a statement to this function's own policy. */
-  allow(statement: iam.PolicyStatementProps): void {
-    this.role.addToPolicy(new iam.PolicyStatement(statement));
-  }
-}
-
-/**
- * The cdk-nag finding id for an IAM statement whose resource holds a wildcard, e.g.
- * `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::name/plots/*]`: references print as `<Ref>`
- * and `<Logical.Attribute>`, as cdk-nag prints them.
- */
-export function wildcardResourceFinding(scope: Construct, resource: string): string {
-  return `AwsSolutions-IAM5[Resource::${flatten(Stack.of(scope).resolve(resource))}]`;
-}
-
-function flatten(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object') {
-    const object = value as Record<string, unknown>;
-    if (typeof object.Ref === 'string') return `<${object.Ref}>`;
-    const getAtt = object['Fn::GetAtt'];
-    if (Array.isArray(getAtt)) return `<${getAtt.join('.')}>`;
-    const join = object['Fn::Join'];
-    if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1])) {
-      return (join[1] as unknown[]).map(flatten).join(join[0]);
-    }
-  }
-  return JSON.stringify(value);
 }

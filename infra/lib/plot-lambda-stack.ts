@@ -4,22 +4,12 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import {
-  API_STAGE,
-  HISTORY_GSI,
-  LWA_LAYER_VERSION,
-  LWA_PORT,
-  lwaLayerArn,
-  PLOT_KEY,
-  PLOTS_PREFIX,
-  READINESS_PATH,
-  RUST_LOG,
-} from './constants';
-import { removalPolicyFor, RustFunction, wildcardResourceFinding } from './lambda-code';
+import { API_STAGE, HISTORY_GSI, LWA_LAYER_VERSION, LWA_PORT, lwaLayerArn, READINESS_PATH, RUST_LOG } from './constants';
+import { removalPolicyFor } from './lambda-code';
+import { RustFunction } from './rust-function';
 
 export interface PlotLambdaStackProps extends StackProps {
   readonly historyTable: dynamodb.ITable;
-  readonly indexTable: dynamodb.ITable;
   readonly bucketName: string;
   readonly bucketArn: string;
   readonly dev: boolean;
@@ -58,41 +48,23 @@ export class PlotLambdaStack extends Stack {
       : undefined;
 
     this.api = new RustFunction(this, 'Api', {
-      binary: 'api',
+      contractName: 'api',
       description: webAdapter
         ? 'Plot API (Axum behind the Lambda Web Adapter)'
         : 'Plot API (Axum on lambda_http)',
       environment: {
         BUCKET_NAME: props.bucketName,
-        HISTORY_BACKEND: 'dynamodb',
         HISTORY_TABLE: props.historyTable.tableName,
         HISTORY_GSI,
-        INDEX_TABLE: props.indexTable.tableName,
-        RESERVED_PREFIXES: PLOTS_PREFIX,
-        PLOT_KEY,
         RUST_LOG,
         ...runtimeEnvironment,
       },
+      resources: { historyTableArn: props.historyTable.tableArn, bucketArn: props.bucketArn },
       // API Gateway gives up after 29 s.
       timeout: Duration.seconds(29),
       memorySize: 1024,
       layers,
       dev: props.dev,
-    });
-    this.api.allow({
-      sid: 'QueryHistory',
-      actions: ['dynamodb:Query'],
-      resources: [props.historyTable.tableArn, `${props.historyTable.tableArn}/index/${HISTORY_GSI}`],
-    });
-    const plotObjects = `${props.bucketArn}/${PLOTS_PREFIX}*`;
-    this.api.allow({
-      sid: 'ReadWritePlots',
-      actions: ['s3:GetObject', 's3:PutObject'],
-      resources: [plotObjects],
-    });
-    Validations.of(this.api.role).acknowledge({
-      id: wildcardResourceFinding(this, plotObjects),
-      reason: 'The api writes and presigns plot images: object actions limited to keys under plots/.',
     });
 
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {

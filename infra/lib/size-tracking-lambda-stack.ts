@@ -5,8 +5,9 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { HISTORY_GSI, PLOT_KEY, PLOTS_PREFIX, RUST_LOG } from './constants';
-import { removalPolicyFor, RustFunction } from './lambda-code';
+import { PLOTS_PREFIX, RUST_LOG } from './constants';
+import { removalPolicyFor } from './lambda-code';
+import { RustFunction } from './rust-function';
 
 export interface SizeTrackingLambdaStackProps extends StackProps {
   readonly historyTable: dynamodb.ITable;
@@ -67,37 +68,18 @@ export class SizeTrackingLambdaStack extends Stack {
     accessLogs.node.tryFindChild('AutoDeleteObjectsCustomResource')?.node.addDependency(this.bucket);
 
     this.tracker = new RustFunction(this, 'Tracker', {
-      binary: 'tracker',
+      contractName: 'tracker',
       description: 'Applies S3 object events to the ObjectIndex and appends a size sample',
       environment: {
-        BUCKET_NAME: this.bucketName,
-        HISTORY_BACKEND: 'dynamodb',
         HISTORY_TABLE: props.historyTable.tableName,
-        HISTORY_GSI,
         INDEX_TABLE: props.indexTable.tableName,
         RESERVED_PREFIXES: PLOTS_PREFIX,
-        PLOT_KEY,
         RUST_LOG,
       },
+      resources: { historyTableArn: props.historyTable.tableArn, indexTableArn: props.indexTable.tableArn },
       timeout: Duration.seconds(30),
       memorySize: 256,
       dev: props.dev,
-    });
-    this.tracker.allow({
-      sid: 'ListTrackedBucket',
-      actions: ['s3:ListBucket'],
-      resources: [this.bucketArn],
-    });
-    this.tracker.allow({
-      // TransactWriteItems has no IAM action of its own: it needs the item actions it contains.
-      sid: 'ObjectIndexReadWrite',
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
-      resources: [props.indexTable.tableArn],
-    });
-    this.tracker.allow({
-      sid: 'HistoryAppend',
-      actions: ['dynamodb:PutItem'],
-      resources: [props.historyTable.tableArn],
     });
 
     // S3 invokes the tracker asynchronously: retry twice, then park the event in a queue.

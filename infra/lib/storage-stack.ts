@@ -1,23 +1,27 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import {
-  HISTORY_GSI,
-  HISTORY_GSI_SORT_KEY,
-  HISTORY_PARTITION_KEY,
-  HISTORY_SORT_KEY,
-  INDEX_PARTITION_KEY,
-  INDEX_SORT_KEY,
-  INDEX_TTL_ATTRIBUTE,
-} from './constants';
+import { HISTORY_GSI } from './constants';
 import { removalPolicyFor } from './lambda-code';
+import {
+  type AttributeType,
+  type BillingMode,
+  type KeyContract,
+  type Projection,
+  type TableContract,
+  TABLES,
+} from './table-contract';
 
 export interface StorageStackProps extends StackProps {
   /** A dev deployment: tables are destroyed with the stack; otherwise retained and protected. */
   readonly dev: boolean;
 }
 
-/** The two DynamoDB tables: the size history (with the `by-size` index) and the ObjectIndex. */
+/**
+ * The two DynamoDB tables, built from contract/dynamodb-tables.json (keys, indexes, projection, billing,
+ * TTL): the size history (with the `by-size` index) and the ObjectIndex. What the file does not say
+ * (recovery, encryption, protection, removal) is this stack's choice.
+ */
 export class StorageStack extends Stack {
   /** One sample per change: PK `bucket`, SK `ts` (epoch ms). */
   readonly historyTable: dynamodb.Table;
@@ -26,32 +30,15 @@ export class StorageStack extends Stack {
 
   constructor(scope: Construct, id: string, props: StorageStackProps) {
     super(scope, id, props);
-    const common = {
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    const operational = {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       deletionProtection: !props.dev,
       removalPolicy: removalPolicyFor(props.dev),
     };
-
-    this.historyTable = new dynamodb.Table(this, 'SizeHistory', {
-      ...common,
-      partitionKey: { name: HISTORY_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: HISTORY_SORT_KEY, type: dynamodb.AttributeType.NUMBER },
-    });
-    this.historyTable.addGlobalSecondaryIndex({
-      indexName: HISTORY_GSI,
-      partitionKey: { name: HISTORY_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: HISTORY_GSI_SORT_KEY, type: dynamodb.AttributeType.NUMBER },
-      projectionType: dynamodb.ProjectionType.ALL,
-    });
-
-    this.indexTable = new dynamodb.Table(this, 'ObjectIndex', {
-      ...common,
-      partitionKey: { name: INDEX_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: INDEX_SORT_KEY, type: dynamodb.AttributeType.STRING },
-      timeToLiveAttribute: INDEX_TTL_ATTRIBUTE,
-    });
+    // The construct ids are the tables' logical ids: changing one would replace a table and its data.
+    this.historyTable = tableFromContract(this, 'SizeHistory', TABLES.history, operational);
+    this.indexTable = tableFromContract(this, 'ObjectIndex', TABLES.index, operational);
 
     new CfnOutput(this, 'TableName', {
       description: 'The size history table (HISTORY_TABLE)',
@@ -66,4 +53,48 @@ export class StorageStack extends Stack {
       value: this.indexTable.tableName,
     });
   }
+}
+
+type OperationalProps = Pick<
+  dynamodb.TableProps,
+  'pointInTimeRecoverySpecification' | 'encryption' | 'deletionProtection' | 'removalPolicy'
+>;
+
+function tableFromContract(scope: Construct, id: string, spec: TableContract, operational: OperationalProps): dynamodb.Table {
+  const table = new dynamodb.Table(scope, id, {
+    ...operational,
+    partitionKey: attribute(spec.partitionKey),
+    sortKey: spec.sortKey && attribute(spec.sortKey),
+    billingMode: CDK_BILLING_MODES[spec.billing],
+    timeToLiveAttribute: spec.timeToLiveAttribute,
+  });
+  for (const index of spec.globalSecondaryIndexes) {
+    table.addGlobalSecondaryIndex({
+      indexName: index.name,
+      partitionKey: attribute(index.partitionKey),
+      sortKey: index.sortKey && attribute(index.sortKey),
+      projectionType: CDK_PROJECTIONS[index.projection],
+    });
+  }
+  return table;
+}
+
+// The file's DynamoDB names, as CDK spells them.
+const CDK_ATTRIBUTE_TYPES: Record<AttributeType, dynamodb.AttributeType> = {
+  S: dynamodb.AttributeType.STRING,
+  N: dynamodb.AttributeType.NUMBER,
+  B: dynamodb.AttributeType.BINARY,
+};
+
+const CDK_PROJECTIONS: Record<Projection, dynamodb.ProjectionType> = {
+  ALL: dynamodb.ProjectionType.ALL,
+  KEYS_ONLY: dynamodb.ProjectionType.KEYS_ONLY,
+};
+
+const CDK_BILLING_MODES: Record<BillingMode, dynamodb.BillingMode> = {
+  PAY_PER_REQUEST: dynamodb.BillingMode.PAY_PER_REQUEST,
+};
+
+function attribute(key: KeyContract): dynamodb.Attribute {
+  return { name: key.name, type: CDK_ATTRIBUTE_TYPES[key.type] };
 }

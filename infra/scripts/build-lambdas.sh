@@ -1,13 +1,34 @@
 #!/usr/bin/env bash
-# Builds the Lambda code: target/lambda/{tracker,api,driver}/bootstrap.zip, arm64 (aarch64) for
-# provided.al2023, with cargo-lambda. Installs what is missing first: cargo-lambda (from PyPI, which
-# brings zig for cross-linking) into <repo>/.venv, and the aarch64-unknown-linux-gnu rustup target.
+# Builds the Lambda code: target/lambda/<binary>/bootstrap.zip for each binary that
+# contract/functions.json names (one per function), arm64 (aarch64) for provided.al2023, with
+# cargo-lambda. Installs what is missing first: cargo-lambda (from PyPI, which brings zig for
+# cross-linking) into <repo>/.venv, and the aarch64-unknown-linux-gnu rustup target.
 #
 #   npm --prefix infra run build:lambdas
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo"
-binaries=(tracker api driver)
+
+if ! command -v node >/dev/null 2>&1; then
+  echo "build:lambdas: node is not on PATH; it reads the binaries from contract/functions.json" >&2
+  exit 1
+fi
+# The contract is the one list of binaries: the infra deploys each function from the zip of its binary.
+# (Plain node, not the infra's TypeScript: this runs before `npm ci` in scripts/test-all.)
+listed="$(node -e '
+  const { functions } = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  for (const [name, fn] of Object.entries(functions)) {
+    if (typeof fn.binary !== "string" || !/^[^\s\/]+$/.test(fn.binary)) throw new Error(`function ${name}: binary ${fn.binary}`);
+    console.log(fn.binary);
+  }' contract/functions.json)"
+binaries=()
+while IFS= read -r binary; do
+  if [ -n "$binary" ]; then binaries+=("$binary"); fi
+done <<<"$listed"
+if [ "${#binaries[@]}" -eq 0 ]; then
+  echo "build:lambdas: contract/functions.json names no binary" >&2
+  exit 1
+fi
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "build:lambdas: cargo is not on PATH; install Rust with rustup first" >&2

@@ -1,13 +1,14 @@
 /**
- * Writes stub Lambda code, `<dir>/<name>/bootstrap.zip` for each binary, so the app synthesizes without
- * building Rust. Each zip holds one executable `bootstrap` that exits 1: a stub never pretends to work.
+ * Writes stub Lambda code, `<dir>/<binary>/bootstrap.zip` for each binary in contract/functions.json, so
+ * the app synthesizes without building Rust. Each zip holds one executable `bootstrap` that exits 1: a
+ * stub never pretends to work.
  *
  *   node --import tsx scripts/stub-assets.ts DIR
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { LAMBDA_BINARIES } from '../lib/constants';
+import { LAMBDA_BINARIES } from '../lib/function-contract';
 
 export function writeStubAssets(dir: string): string {
   for (const binary of LAMBDA_BINARIES) {

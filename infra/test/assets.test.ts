@@ -6,8 +6,22 @@ import { afterEach, describe, test } from 'node:test';
 import { Template } from 'aws-cdk-lib/assertions';
 import { createStacks, optionsFromContext } from '../lib/app';
 import { BUILD_COMMAND } from '../lib/constants';
+import { LAMBDA_BINARIES } from '../lib/function-contract';
 import { DEFAULT_ASSET_DIR, lambdaAssetDir, MissingLambdaCodeError, REPO_ROOT } from '../lib/lambda-code';
-import { CDK_JSON_CONTEXT, INFRA_DIR, logicalIdOf, newApp, stubAssetDir, tempDir } from './helpers';
+import {
+  CDK_JSON_CONTEXT,
+  contractJson,
+  deployedFunctions,
+  INFRA_DIR,
+  logicalIdOf,
+  newApp,
+  stubAssetDir,
+  synthesize,
+  tempDir,
+} from './helpers';
+
+/** The tracker is the first function the app builds, so the first whose missing zip is reported. */
+const trackerBinary: string = contractJson('functions.json').functions.tracker.binary;
 
 const savedEnv = process.env.LAMBDA_ASSET_DIR;
 afterEach(() => {
@@ -42,21 +56,27 @@ describe('Lambda code', () => {
     assert.equal(lambdaAssetDir(newApp({ lambdaAssetDir: '/from/context' })), '/from/context');
   });
 
-  test('each function gets its own binary\'s zip', () => {
-    const app = newApp();
-    const stacks = createStacks(app);
-    const functions = [
-      ['tracker', stacks.tracking, stacks.tracking.tracker.function],
-      ['api', stacks.plot, stacks.plot.api.function],
-      ['driver', stacks.driver, stacks.driver.driver.function],
-    ] as const;
-    app.synth();
-    for (const [binary, stack, fn] of functions) {
-      const key: string = Template.fromStack(stack).toJSON().Resources[logicalIdOf(stack, fn)].Properties.Code.S3Key;
-      const staged = fs.readFileSync(path.join(app.outdir, `asset.${key}`));
+  test('each function runs the zip of its binary in contract/functions.json', () => {
+    const synthesized = synthesize();
+    synthesized.app.synth();
+    const functions = deployedFunctions(synthesized);
+    assert.deepEqual(
+      functions.map((f) => f.construct.contract.binary).sort(),
+      Object.values<any>(contractJson('functions.json').functions).map((f) => f.binary).sort(),
+    );
+    for (const { construct, resource } of functions) {
+      const { name, binary } = construct.contract;
+      const staged = fs.readFileSync(path.join(synthesized.app.outdir, `asset.${resource.Properties.Code.S3Key}`));
       const expected = fs.readFileSync(path.join(stubAssetDir(), binary, 'bootstrap.zip'));
-      assert.ok(staged.equals(expected), `${binary} runs ${binary}/bootstrap.zip`);
+      assert.ok(staged.equals(expected), `${name} runs ${binary}/bootstrap.zip`);
     }
+  });
+
+  test('the stub zips are exactly the binaries of contract/functions.json', () => {
+    const binaries = Object.values<any>(contractJson('functions.json').functions).map((f) => f.binary);
+    assert.deepEqual([...LAMBDA_BINARIES], binaries);
+    assert.deepEqual(fs.readdirSync(stubAssetDir()).sort(), [...binaries].sort());
+    for (const binary of binaries) assert.ok(fs.statSync(path.join(stubAssetDir(), binary, 'bootstrap.zip')).isFile());
   });
 
   test('missing zips fail synthesis with one line naming the build command', () => {
@@ -67,7 +87,7 @@ describe('Lambda code', () => {
       (error: Error) => {
         assert.ok(error instanceof MissingLambdaCodeError);
         assert.ok(error.message.includes(BUILD_COMMAND));
-        assert.ok(error.message.includes('tracker/bootstrap.zip'));
+        assert.ok(error.message.includes(`${trackerBinary}/bootstrap.zip`));
         assert.ok(!error.message.includes('\n'));
         return true;
       },
@@ -83,7 +103,7 @@ describe('Lambda code', () => {
     ];
     assert.deepEqual(tracker.Properties.Code, {
       S3Bucket: 'code-not-built',
-      S3Key: 'tracker/bootstrap.zip',
+      S3Key: `${trackerBinary}/bootstrap.zip`,
       S3ObjectVersion: 'not-built',
     });
   });
@@ -93,10 +113,12 @@ describe('Lambda code', () => {
     assert.equal(status, 1, stdout + stderr);
     const lines = stderr.trim().split('\n');
     assert.equal(lines.length, 1, stderr);
-    assert.match(lines[0], /^Lambda code not found: .*tracker\/bootstrap\.zip\. Build it first with `npm --prefix infra run build:lambdas`/);
+    assert.ok(lines[0].startsWith('Lambda code not found: '), lines[0]);
+    assert.ok(lines[0].includes(`${trackerBinary}/bootstrap.zip. Build it first with \`npm --prefix infra run build:lambdas\``), lines[0]);
   });
 
-  test('bin/app.ts with the zips synthesizes the four stacks, cdk-nag included', () => {
+  // That cdk-nag runs in bin/app.ts is shown in nag.test.ts, with a finding planted in the real app.
+  test('bin/app.ts with the zips synthesizes the four stacks', () => {
     const { status, stderr, outdir } = runApp({ LAMBDA_ASSET_DIR: stubAssetDir() });
     assert.equal(status, 0, stderr);
     const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
@@ -131,5 +153,65 @@ describe('app options from context', () => {
 
   test('a flag that is neither true nor false is refused', () => {
     assert.throws(() => optionsFromContext(newApp({ dev: 'yes' })), /context dev must be true or false/);
+  });
+});
+
+describe('build:lambdas (scripts/build-lambdas.sh)', () => {
+  /**
+   * Runs the script in a throwaway copy of the repository's layout (the script and the contract), with
+   * a fake cargo that records its arguments and writes a zip for each `--bin` except those in `skip`:
+   * no Rust is built and the real target/ is never touched.
+   */
+  function runBuild(skip: string[] = []) {
+    const repo = tempDir('build-lambdas');
+    fs.mkdirSync(path.join(repo, 'infra', 'scripts'), { recursive: true });
+    fs.mkdirSync(path.join(repo, 'contract'));
+    fs.copyFileSync(path.join(INFRA_DIR, 'scripts', 'build-lambdas.sh'), path.join(repo, 'infra', 'scripts', 'build-lambdas.sh'));
+    fs.copyFileSync(path.join(REPO_ROOT, 'contract', 'functions.json'), path.join(repo, 'contract', 'functions.json'));
+    const bin = path.join(repo, 'fake-bin');
+    fs.mkdirSync(bin);
+    const write = (name: string, script: string) => fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${script}\n`, { mode: 0o755 });
+    write(
+      'cargo',
+      `echo "$*" >> "${repo}/cargo.args"
+dir=; next=
+for arg in "$@"; do
+  case "$next" in
+    dir) dir=$arg ;;
+    bin) case " ${skip.join(' ')} " in *" $arg "*) ;; *) mkdir -p "$dir/$arg" && echo zip > "$dir/$arg/bootstrap.zip" ;; esac ;;
+  esac
+  next=
+  case "$arg" in --lambda-dir) next=dir ;; --bin) next=bin ;; esac
+done`,
+    );
+    write('cargo-lambda', 'exit 0');
+    write('rustup', 'echo aarch64-unknown-linux-gnu');
+    const result = spawnSync('bash', [path.join(repo, 'infra', 'scripts', 'build-lambdas.sh')], {
+      encoding: 'utf8',
+      env: { PATH: [bin, path.dirname(process.execPath), '/usr/bin', '/bin'].join(path.delimiter), HOME: repo },
+    });
+    const args = fs.existsSync(path.join(repo, 'cargo.args')) ? fs.readFileSync(path.join(repo, 'cargo.args'), 'utf8').trim() : '';
+    return { ...result, args };
+  }
+  const binaries: string[] = Object.values<any>(contractJson('functions.json').functions).map((f) => f.binary);
+
+  test('builds exactly the binaries contract/functions.json names, and checks each zip', () => {
+    const { status, stdout, stderr, args } = runBuild();
+    assert.equal(status, 0, stderr);
+    assert.equal(
+      args,
+      `lambda build --release --arm64 --output-format zip --lambda-dir target/lambda --workspace ${binaries.map((b) => `--bin ${b}`).join(' ')}`,
+    );
+    assert.deepEqual(
+      stdout.trim().split('\n').map((line) => line.replace(/ \(\d+ bytes\)$/, '')),
+      binaries.map((b) => `built target/lambda/${b}/bootstrap.zip`),
+    );
+  });
+
+  test('fails with one line naming the zip that was not produced', () => {
+    const missing = binaries[binaries.length - 1];
+    const { status, stderr } = runBuild([missing]);
+    assert.equal(status, 1);
+    assert.equal(stderr.trim(), `build:lambdas: target/lambda/${missing}/bootstrap.zip was not produced`);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BUCKET_ARN, BUCKET_NAME, deref, flat, logicalIdOf, roleStatements, summarize, synthesize } from './helpers';
+import { BUCKET_NAME, deref, flat, logicalIdOf, synthesize } from './helpers';
 
 describe('DriverLambdaStack', () => {
   const dev = synthesize({ dev: true });
@@ -28,24 +28,6 @@ describe('DriverLambdaStack', () => {
     const apiUrl = flat(dev.plot.toJSON().Outputs.PlotApiUrl.Value);
     assert.deepEqual(env, { BUCKET_NAME, PLOT_API_URL: apiUrl, RUST_LOG: 'info' });
     assert.ok(env.PLOT_API_URL.endsWith('/'));
-  });
-
-  test('driver policy: put/get/delete objects in the bucket and list it; nothing else', () => {
-    const statements = roleStatements(t, stack, stack.driver.role);
-    assert.ok(statements.every((s) => s.effect === 'Allow' && s.condition === undefined));
-    assert.deepEqual(summarize(statements), [
-      { sid: 'CheckBucket', actions: ['s3:ListBucket'], resources: [BUCKET_ARN] },
-      {
-        sid: 'ScenarioObjects',
-        actions: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
-        resources: [`${BUCKET_ARN}/*`],
-      },
-      {
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [`<${logicalIdOf(stack, stack.driver.logGroup)}.Arn>`],
-      },
-    ]);
   });
 
   test('outputs DriverFunctionName', () => {

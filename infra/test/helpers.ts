@@ -1,12 +1,28 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, type Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { createStacks, type S3SizeMicroOptions, type S3SizeMicroStacks } from '../lib/app';
+import { RustFunction } from '../lib/rust-function';
 import { writeStubAssets } from '../scripts/stub-assets';
 
 export const INFRA_DIR = path.resolve(__dirname, '..');
+
+/** Every variant of the app a user can deploy: the default, data retained, the api on native lambda_http. */
+export const VARIANTS: Record<string, S3SizeMicroOptions> = {
+  'dev, web adapter': { dev: true },
+  'retained, web adapter': { dev: false },
+  'dev, native lambda_http': { dev: true, webAdapter: false },
+};
+
+/**
+ * A file of `<repo>/contract/` as it is on disk, not as lib/ reads it: the tests compare what the app
+ * synthesizes with the file itself.
+ */
+export function contractJson(file: 'functions.json' | 'dynamodb-tables.json'): Json {
+  return JSON.parse(fs.readFileSync(path.join(INFRA_DIR, '..', 'contract', file), 'utf8'));
+}
 
 /** The context of cdk.json (feature flags and defaults), so tests synthesize what the CLI does. */
 export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
@@ -137,17 +153,6 @@ export function roleStatements(template: Template, stack: Stack, role: { node: {
   return identityStatements(template).filter((s) => holders.has(s.holder));
 }
 
-/** Statements as comparable plain objects: sid, sorted actions, resources. */
-export function summarize(statements: Statement[]): Array<{ sid?: string; actions: string[]; resources: string[] }> {
-  return statements
-    .map((s) => ({ ...(s.sid ? { sid: s.sid } : {}), actions: s.actions, resources: s.resources }))
-    .sort((a, b) => {
-      // Named statements first, by Sid; then the unnamed ones CDK adds, by first action.
-      const key = (x: { sid?: string; actions: string[] }) => (x.sid ? `0${x.sid}` : `1${x.actions[0]}`);
-      return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
-    });
-}
-
 export function logicalIdOf(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
   return stack.getLogicalId(construct.node.defaultChild as never);
 }
@@ -170,6 +175,33 @@ export function deref(value: string, synthesized: Synthesized): string {
     const outputs = templates[stackName]?.toJSON().Outputs ?? {};
     return output in outputs ? flat(outputs[output].Value) : whole;
   });
+}
+
+export interface DeployedFunction {
+  readonly construct: RustFunction;
+  readonly stack: Stack;
+  readonly template: Template;
+  /** The synthesized AWS::Lambda::Function resource. */
+  readonly resource: Json;
+}
+
+/** Every RustFunction of the app, found in the construct tree (so none is left out by a list here). */
+export function deployedFunctions(synthesized: Synthesized): DeployedFunction[] {
+  const templates = new Map<Stack, Template>([
+    [synthesized.stacks.storage, synthesized.storage],
+    [synthesized.stacks.tracking, synthesized.tracking],
+    [synthesized.stacks.plot, synthesized.plot],
+    [synthesized.stacks.driver, synthesized.driver],
+  ]);
+  return synthesized.app.node
+    .findAll()
+    .filter((c): c is RustFunction => c instanceof RustFunction)
+    .map((construct) => {
+      const stack = Stack.of(construct);
+      const template = templates.get(stack);
+      if (!template) throw new Error(`${construct.node.path} is in no stack of the app`);
+      return { construct, stack, template, resource: template.toJSON().Resources[logicalIdOf(stack, construct.function)] };
+    });
 }
 
 /** The one resource of a type whose logical id starts with `prefix`. */

@@ -1,14 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { asArray, BUCKET_ARN, flat, identityStatements, logicalIdOf, synthesize, type Synthesized } from './helpers';
-
-/** Every variant of the app a user can deploy. */
-const variants: Record<string, Synthesized> = {
-  'dev, web adapter': synthesize({ dev: true }),
-  'retained, web adapter': synthesize({ dev: false }),
-  'dev, native lambda_http': synthesize({ dev: true, webAdapter: false }),
-};
+import { RESOLVABLE_RESOURCES } from '../lib/grants';
+import {
+  asArray,
+  BUCKET_ARN,
+  contractJson,
+  deployedFunctions,
+  deref,
+  flat,
+  identityStatements,
+  logicalIdOf,
+  roleStatements,
+  synthesize,
+  type Synthesized,
+  VARIANTS,
+} from './helpers';
 
 const templatesOf = (s: Synthesized): Record<string, Template> => ({
   StorageStack: s.storage,
@@ -20,7 +27,119 @@ const templatesOf = (s: Synthesized): Record<string, Template> => ({
 /** The only wildcard resources granted anywhere: object keys, scoped to the bucket (and plots/ for the api). */
 const NAMED_WILDCARDS = [`${BUCKET_ARN}/plots/*`, `${BUCKET_ARN}/*`];
 
-for (const [name, synthesized] of Object.entries(variants)) {
+interface ContractCall {
+  operation: string;
+  actions: string[];
+  resources: string[];
+}
+const functionsJson = contractJson('functions.json');
+const calls: Record<string, ContractCall[]> = Object.fromEntries(
+  Object.entries<any>(functionsJson.functions).map(([name, fn]) => [name, fn.calls]),
+);
+const historyGsi: string = contractJson('dynamodb-tables.json').history.globalSecondaryIndexes[0].name;
+
+/** One action on one resource, under a condition or none: what an identity policy grants, atom by atom. */
+const grant = (action: string, resource: string, condition?: unknown) =>
+  `${action} on ${resource}${condition === undefined ? '' : ` if ${JSON.stringify(condition)}`}`;
+
+/**
+ * The symbolic resources of contract/functions.json as they read in the synthesized templates (see its
+ * `resources` section), written out here rather than taken from lib/grants.ts, which is under test.
+ */
+function contractResources(s: Synthesized): Record<string, { arn: string; condition?: unknown }> {
+  const history = `<${logicalIdOf(s.stacks.storage, s.stacks.storage.historyTable)}.Arn>`;
+  return {
+    indexTable: { arn: `<${logicalIdOf(s.stacks.storage, s.stacks.storage.indexTable)}.Arn>` },
+    historyTable: { arn: history },
+    historyGsi: { arn: `${history}/index/${historyGsi}` },
+    bucket: { arn: BUCKET_ARN },
+    bucketPlotsPrefix: { arn: BUCKET_ARN, condition: { StringLike: { 's3:prefix': 'plots/*' } } },
+    bucketObjects: { arn: `${BUCKET_ARN}/*` },
+    plotObjects: { arn: `${BUCKET_ARN}/plots/*` },
+  };
+}
+
+describe('IAM grants from contract/functions.json', () => {
+  test('every resource the contract describes is one lib/grants.ts resolves, and no other', () => {
+    assert.deepEqual([...RESOLVABLE_RESOURCES].sort(), Object.keys(functionsJson.resources).sort());
+  });
+});
+
+for (const [name, options] of Object.entries(VARIANTS)) {
+  const synthesized = synthesize(options);
+
+  describe(`each function's grants are its calls in contract/functions.json (${name})`, () => {
+    const resources = contractResources(synthesized);
+    const resolve = (resource: string) => {
+      const resolved = resources[resource];
+      if (!resolved) throw new Error(`the test does not know the contract resource ${resource}`);
+      return resolved;
+    };
+
+    for (const { construct, stack, template } of deployedFunctions(synthesized)) {
+      const fn = construct.contract.name;
+      const granted = new Set(
+        roleStatements(template, stack, construct.role).flatMap((s) => {
+          assert.equal(s.effect, 'Allow', `${fn}: ${s.sid}`);
+          return s.actions.flatMap((action) => s.resources.map((r) => grant(action, deref(r, synthesized), s.condition)));
+        }),
+      );
+      // What the Lambda service does with the function's role, not the binary: write its logs, and (the
+      // tracker) deliver a failed event to its on-failure queue.
+      const platform = new Set([
+        grant('logs:CreateLogStream', `<${logicalIdOf(stack, construct.logGroup)}.Arn>`),
+        grant('logs:PutLogEvents', `<${logicalIdOf(stack, construct.logGroup)}.Arn>`),
+        ...Object.values<any>(template.findResources('AWS::Lambda::EventInvokeConfig'))
+          .filter((config) => config.Properties.FunctionName.Ref === logicalIdOf(stack, construct.function))
+          .flatMap((config) =>
+            ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'].map((action) =>
+              grant(action, flat(config.Properties.DestinationConfig.OnFailure.Destination)),
+            ),
+          ),
+      ]);
+      const fromCalls = [...granted].filter((g) => !platform.has(g));
+
+      test(`${fn}: writes its own log group (and the tracker its failure queue), as the Lambda service needs`, () => {
+        assert.deepEqual([...platform].filter((g) => !granted.has(g)), []);
+      });
+
+      test(`${fn}: no grant that none of its calls needs`, () => {
+        const needed = (g: string) =>
+          calls[fn].some((call) =>
+            call.actions.some((action) =>
+              call.resources.some((r) => grant(action, resolve(r).arn, resolve(r).condition) === g),
+            ),
+          );
+        assert.deepEqual(fromCalls.filter((g) => !needed(g)), [], 'granted, but no call in the contract needs it');
+      });
+
+      test(`${fn}: every call is granted: each of its actions on one of its resources, each resource for one of its actions`, () => {
+        const has = (action: string, resource: string) =>
+          granted.has(grant(action, resolve(resource).arn, resolve(resource).condition));
+        const missing = calls[fn].flatMap((call) => [
+          ...call.actions
+            .filter((action) => !call.resources.some((r) => has(action, r)))
+            .map((action) => `${call.operation}: ${action} on none of ${call.resources.join(', ')}`),
+          ...call.resources
+            .filter((r) => !call.actions.some((action) => has(action, r)))
+            .map((r) => `${call.operation}: none of ${call.actions.join(', ')} on ${r}`),
+        ]);
+        assert.deepEqual(missing, [], 'a call the contract lists is not granted');
+      });
+
+      test(`${fn}: each action only on the kind of resource it applies to (bucket, object, table, index)`, () => {
+        const wrong = fromCalls.filter((g) => {
+          const [action, , resource] = g.split(' ');
+          const isObject = resource.startsWith(`${BUCKET_ARN}/`);
+          if (action === 's3:ListBucket') return resource !== BUCKET_ARN;
+          if (action.startsWith('s3:')) return !isObject;
+          return resource.includes('/index/') && action !== 'dynamodb:Query';
+        });
+        assert.deepEqual(wrong, []);
+      });
+    }
+  });
+
   describe(`least privilege (${name})`, () => {
     const templates = templatesOf(synthesized);
 
@@ -47,7 +166,8 @@ for (const [name, synthesized] of Object.entries(variants)) {
       }
     });
 
-    test('every identity statement belongs to one of the three functions, and is an Allow without conditions', () => {
+    test('every identity statement belongs to one of the three functions, and is an Allow', () => {
+      // Conditions are the contract's (bucketPlotsPrefix): the grants tests above compare them.
       const { stacks } = synthesized;
       const functionRoles: Record<string, string> = {
         SizeTrackingLambdaStack: logicalIdOf(stacks.tracking, stacks.tracking.tracker.role),
@@ -60,7 +180,6 @@ for (const [name, synthesized] of Object.entries(variants)) {
           const roles = asArray<any>(policies[s.holder]?.Properties.Roles).map((r) => r.Ref);
           assert.deepEqual(roles, [functionRoles[stackName]], `${stackName}/${s.holder}`);
           assert.equal(s.effect, 'Allow');
-          assert.equal(s.condition, undefined);
         }
       }
     });

@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { createStacks, type S3SizeMicroOptions } from '../lib/app';
-import { newApp } from './helpers';
-
-const variants: Record<string, S3SizeMicroOptions> = {
-  'dev, web adapter': { dev: true },
-  'retained, web adapter': { dev: false },
-  'dev, native lambda_http': { dev: true, webAdapter: false },
-};
+import { createStacks } from '../lib/app';
+import { addNagChecks } from '../lib/nag';
+import { CDK_JSON_CONTEXT, INFRA_DIR, newApp, stubAssetDir, tempDir, VARIANTS } from './helpers';
+import { PLANTED_FINDINGS, PLANTED_PATH, plantNagFinding } from './nag-probe';
 
 /** Every acknowledged cdk-nag finding: construct path, finding id. Each has a reason in the code. */
 const ACKNOWLEDGED = [
@@ -42,12 +39,70 @@ function acknowledgements(app: App): Array<{ path: string; id: string; reason: s
   return found;
 }
 
-for (const [name, options] of Object.entries(variants)) {
+/** The violations of a synthesis's validation-report.json, as `rule at construct path`, by the plugin that found them. */
+function reportedViolations(outdir: string): Record<string, string[]> {
+  const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+  return Object.fromEntries(
+    report.pluginReports.map((plugin: any) => [
+      plugin.pluginName,
+      plugin.violations
+        .flatMap((v: any) => v.violatingConstructs.map((c: any) => `${v.ruleName} at ${c.constructPath}`))
+        .sort(),
+    ]),
+  );
+}
+
+const plantedViolations = PLANTED_FINDINGS.map((id) => `${id} at ${PLANTED_PATH}`).sort();
+
+describe('cdk-nag is part of every synthesis', () => {
+  test('addNagChecks fails a synthesis on an unacknowledged finding, and reports it', (t) => {
+    const app = newApp();
+    plantNagFinding(app);
+    addNagChecks(app);
+    // The report is printed with console.error: keep it, out of the test output.
+    const printed = t.mock.method(console, 'error', () => undefined);
+    assert.throws(() => app.synth(), /Validation failed/);
+    const text = printed.mock.calls.map((call) => call.arguments.join(' ')).join('\n');
+    for (const id of PLANTED_FINDINGS) assert.ok(text.includes(id), `${id} is printed`);
+    assert.deepEqual(reportedViolations(app.outdir), { AwsSolutions: plantedViolations });
+  });
+
+  test('addNagChecks lets an acknowledged finding pass', () => {
+    const app = newApp();
+    const stack = plantNagFinding(app);
+    Validations.of(stack).acknowledge(
+      ...PLANTED_FINDINGS.map((id) => ({ id, reason: 'planted on purpose to show that an acknowledgement works' })),
+    );
+    addNagChecks(app);
+    assert.doesNotThrow(() => app.synth());
+  });
+
+  test('bin/app.ts runs cdk-nag: a finding planted in the real app fails it, and only that finding is reported', () => {
+    // plant-nag-finding.ts adds the probe stack just before bin/app.ts synthesizes; the app's own stacks
+    // must report nothing.
+    const outdir = tempDir('app-nag');
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--import', './test/plant-nag-finding.ts', 'bin/app.ts'], {
+      cwd: INFRA_DIR,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        LAMBDA_ASSET_DIR: stubAssetDir(),
+        CDK_OUTDIR: outdir,
+        CDK_CONTEXT_JSON: JSON.stringify(CDK_JSON_CONTEXT),
+      },
+    });
+    assert.notEqual(result.status, 0, `bin/app.ts synthesized a stack with an unacknowledged finding\n${result.stderr}`);
+    for (const id of PLANTED_FINDINGS) assert.ok(result.stderr.includes(id), `${id} is printed\n${result.stderr}`);
+    assert.deepEqual(reportedViolations(outdir), { AwsSolutions: plantedViolations });
+  });
+});
+
+for (const [name, options] of Object.entries(VARIANTS)) {
   describe(`cdk-nag AwsSolutions (${name})`, () => {
     test('as a Validations plugin: synthesis passes with no finding left unacknowledged', () => {
       const app = newApp();
       createStacks(app, options);
-      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      addNagChecks(app);
       assert.doesNotThrow(() => app.synth());
       const report = JSON.parse(fs.readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8'));
       const violations = report.pluginReports.flatMap((r: any) => r.violations);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { API_STAGE, LWA_LAYER_VERSION, lwaLayerArn } from '../lib/constants';
-import { BUCKET_ARN, BUCKET_NAME, deref, flat, logicalIdOf, roleStatements, summarize, synthesize } from './helpers';
+import { BUCKET_NAME, deref, flat, logicalIdOf, synthesize } from './helpers';
 
 describe('PlotLambdaStack', () => {
   const lwa = synthesize({ dev: true });
@@ -12,7 +12,6 @@ describe('PlotLambdaStack', () => {
   const restApiId = logicalIdOf(stack, stack.restApi);
   const api = t.toJSON().Resources[apiId];
   const historyId = logicalIdOf(lwa.stacks.storage, lwa.stacks.storage.historyTable);
-  const indexId = logicalIdOf(lwa.stacks.storage, lwa.stacks.storage.indexTable);
 
   const environment = (synthesized: typeof lwa) => {
     const s = synthesized.stacks.plot;
@@ -23,12 +22,8 @@ describe('PlotLambdaStack', () => {
   };
   const common = {
     BUCKET_NAME,
-    HISTORY_BACKEND: 'dynamodb',
     HISTORY_TABLE: `<${historyId}>`,
     HISTORY_GSI: 'by-size',
-    INDEX_TABLE: `<${indexId}>`,
-    RESERVED_PREFIXES: 'plots/',
-    PLOT_KEY: 'plots/plot.png',
     RUST_LOG: 'info',
   };
 
@@ -116,27 +111,6 @@ describe('PlotLambdaStack', () => {
       assert.deepEqual(p.Properties.FunctionName, { 'Fn::GetAtt': [apiId, 'Arn'] });
       assert.ok(flat(p.Properties.SourceArn).includes(`<${restApiId}>`));
     }
-  });
-
-  test('api policy: query history and its by-size index, get/put only under plots/; nothing else', () => {
-    const statements = roleStatements(t, stack, stack.api.role).map((s) => ({
-      ...s,
-      resources: s.resources.map((r) => deref(r, lwa)),
-    }));
-    assert.ok(statements.every((s) => s.effect === 'Allow' && s.condition === undefined));
-    assert.deepEqual(summarize(statements), [
-      {
-        sid: 'QueryHistory',
-        actions: ['dynamodb:Query'],
-        resources: [`<${historyId}.Arn>`, `<${historyId}.Arn>/index/by-size`],
-      },
-      { sid: 'ReadWritePlots', actions: ['s3:GetObject', 's3:PutObject'], resources: [`${BUCKET_ARN}/plots/*`] },
-      {
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [`<${logicalIdOf(stack, stack.api.logGroup)}.Arn>`],
-      },
-    ]);
   });
 
   test('outputs PlotApiUrl, the stage URL ending with /dev/, and no other URL output', () => {

@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::Utc;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use domain::{BucketName, Ledger, ObjectKey, Totals};
 use local::s3::{RunningS3, S3EndpointConfig};
-use store::sqlite::SqliteStore;
-use store::{BucketName, Ledger, ObjectKey, Totals};
+use store_sqlite::SqliteStore;
 use tracker::Tracker;
 use tracker::event::compose::{OutgoingKind, OutgoingRecord, notification_json};
 use tracker::event::notification_from_value;
@@ -47,7 +47,7 @@ async fn world(objects: usize) -> World {
     let listed: Vec<(ObjectKey, u64)> =
         (0..objects).map(|i| (ObjectKey::parse(format!("data/{i:06}")).unwrap(), 16)).collect();
     store.seed(&bucket, &listed).await.unwrap();
-    let tracker = Tracker::new(store.clone(), vec!["plots/".into()]);
+    let tracker = Tracker::new(store.clone(), tracker::TrackingRules::default());
     let config = S3EndpointConfig {
         root: dir.path().join("s3"),
         addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
@@ -77,7 +77,7 @@ struct CountingLedger {
 
 #[async_trait::async_trait]
 impl Ledger for CountingLedger {
-    async fn apply(&self, change: &store::ObjectChange) -> Result<store::ApplyOutcome, store::StoreError> {
+    async fn apply(&self, change: &domain::ObjectChange) -> Result<domain::ApplyOutcome, domain::StoreError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.inner.apply(change).await
     }
@@ -85,11 +85,11 @@ impl Ledger for CountingLedger {
         &self,
         bucket: &BucketName,
         objects: &[(ObjectKey, u64)],
-    ) -> Result<u64, store::StoreError> {
+    ) -> Result<u64, domain::StoreError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.inner.seed(bucket, objects).await
     }
-    async fn totals(&self, bucket: &BucketName) -> Result<Totals, store::StoreError> {
+    async fn totals(&self, bucket: &BucketName) -> Result<Totals, domain::StoreError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.inner.totals(bucket).await
     }
@@ -120,7 +120,7 @@ fn per_event(c: &mut Criterion) {
         let sequence = AtomicU64::new(0);
 
         let counting = Arc::new(CountingLedger { inner: world.store.clone(), calls: AtomicU64::new(0) });
-        let counted = Tracker::new(counting.clone(), vec!["plots/".into()]);
+        let counted = Tracker::new(counting.clone(), tracker::TrackingRules::default());
         runtime.block_on(async {
             let event = notification_from_value(overwrite_event(objects, u64::MAX / 2)).unwrap();
             counted.handle(&event).await.unwrap();

@@ -5,14 +5,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use startup::local::{ACCESS_KEY_ID, API_PORT, BUCKET, REGION, S3_PORT, SECRET_ACCESS_KEY};
-use store::BucketName;
+use domain::BucketName;
+use startup::local::{ACCESS_KEY_ID, API_PORT, API_URL, BUCKET, REGION, S3_PORT, S3_URL, SECRET_ACCESS_KEY};
 
 use crate::stack::{self, RunningStack, StackConfig};
 
 #[derive(Debug, Parser)]
 #[command(
-    name = "local",
+    name = "s3-size-micro",
     version,
     about = "Runs s3-size-micro on this machine: an S3 endpoint that notifies the tracker, the SQLite history, and the Plot API"
 )]
@@ -36,14 +36,12 @@ pub struct Cli {
 
 pub async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let settings = startup::settings_or_exit();
     let config = StackConfig {
         data_dir: cli.data_dir,
         s3_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, cli.s3_port)),
         api_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, cli.api_port)),
         bucket: cli.bucket,
         chaos: cli.chaos,
-        settings,
     };
     let running = match stack::start(config.clone()).await {
         Ok(running) => running,
@@ -60,20 +58,22 @@ pub async fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// The command that opens a URL in the browser, as this platform has it.
+const OPEN: &str = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+
 fn print_banner(config: &StackConfig, running: &RunningStack) {
     let (api, s3, bucket) = (running.api_url(), running.s3_url(), running.bucket());
     let reconciled = running.reconciled();
-    let driver_flags =
-        if api == format!("http://127.0.0.1:{API_PORT}") && s3 == format!("http://127.0.0.1:{S3_PORT}") {
-            String::new()
-        } else {
-            format!(" -- --api-url {api} --endpoint-url {s3} --bucket {bucket}")
-        };
+    let driver_flags = if api == API_URL && s3 == S3_URL {
+        String::new()
+    } else {
+        format!(" -- --api-url {api} --endpoint-url {s3} --bucket {bucket}")
+    };
     let next = [
         (format!("cargo run -p driver{driver_flags}"), "put, overwrite and delete objects, then plot"),
         (format!("curl '{api}/plot?window=60'"), "the plot's JSON, with a presigned URL"),
-        (format!("open {api}/"), "the dashboard"),
-        (format!("open {api}/docs/"), "the API's docs"),
+        (format!("{OPEN} {api}/"), "the dashboard"),
+        (format!("{OPEN} {api}/docs/"), "the API's docs"),
     ];
     let width = next.iter().map(|(command, _)| command.len()).max().unwrap_or(0) + 3;
     let next: String = next.iter().map(|(command, what)| format!("  {command:<width$}# {what}\n")).collect();

@@ -5,12 +5,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use api::{ApiConfig, AppState};
-use store::sqlite::SqliteStore;
-use store::{BucketName, Settings, StoreError};
+use api::Application;
+use domain::{BucketName, StoreError};
+use store_sqlite::SqliteStore;
 use tokio::sync::oneshot;
-use tracker::Tracker;
 use tracker::reconcile::{ReconcileError, ReconcileReport, reconcile};
+use tracker::{Tracker, TrackingRules};
 
 use crate::s3::{self, RunningS3, S3EndpointConfig, S3EndpointError};
 
@@ -23,8 +23,6 @@ pub struct StackConfig {
     pub bucket: BucketName,
     /// Deliver notifications late, shuffled and partly twice.
     pub chaos: bool,
-    /// Reserved prefixes and the plot key (the rest of the settings is fixed by the stack).
-    pub settings: Settings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,8 +67,8 @@ impl StackConfig {
 /// Starts everything; at start, keys whose notification was lost (a crash) are brought in by reconciling.
 pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let store = Arc::new(SqliteStore::open(&config.history_path()).await?);
-    let tracker = Tracker::new(store.clone(), config.settings.reserved_prefixes.clone())
-        .only_buckets(vec![config.bucket.clone()]);
+    let rules = TrackingRules::only(vec![config.bucket.clone()]);
+    let tracker = Tracker::new(store.clone(), rules.clone());
     let s3 = s3::start(
         S3EndpointConfig {
             root: config.objects_path(),
@@ -85,8 +83,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let sdk = startup::local::sdk_config(&s3.url()).await;
     let s3_client = startup::s3_client(&sdk);
     let reconciled =
-        reconcile(&s3_client, store.as_ref(), &config.bucket, &config.settings.reserved_prefixes, |_| ())
-            .await?;
+        reconcile(&s3_client, store.as_ref(), &config.bucket, &rules.reserved_prefixes, |_| ()).await?;
 
     let listener = tokio::net::TcpListener::bind(config.api_addr).await.map_err(|source| {
         if source.kind() == std::io::ErrorKind::AddrInUse {
@@ -97,11 +94,9 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     })?;
     let api_addr =
         listener.local_addr().map_err(|source| StackError::ApiBind { addr: config.api_addr, source })?;
-    let api_config =
-        ApiConfig { default_bucket: config.bucket.clone(), ..ApiConfig::from_settings(&config.settings) };
-    let app = api::router(AppState::new(store.clone(), s3_client, api_config));
+    let app = Application::build(store.clone(), s3_client, config.bucket.clone());
     let (api_stop, stopped) = oneshot::channel::<()>();
-    let api_task = tokio::spawn(api::serve::http(listener, app, async move {
+    let api_task = tokio::spawn(app.serve(listener, async move {
         let _ = stopped.await;
     }));
 

@@ -13,13 +13,13 @@ use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};
+use domain::{ApplyOutcome, BucketName, History, Ledger, ObjectChange, ObjectKey, StoreError, Totals};
 use local::s3::{RunningS3, S3EndpointConfig, S3EndpointError, start};
-use store::sqlite::SqliteStore;
-use store::{ApplyOutcome, BucketName, History, Ledger, ObjectChange, ObjectKey, StoreError, Totals};
+use store_sqlite::SqliteStore;
 use tempfile::TempDir;
 use tracker::Tracker;
 
-const PLOTS: &str = "plots/";
+const PLOTS: &str = domain::PLOTS_PREFIX;
 
 /// An endpoint on a free port over a fresh folder, with a tracker on a fresh SQLite file.
 struct Stack {
@@ -44,7 +44,7 @@ impl Stack {
         ledger: Arc<dyn Ledger>,
         chaos: bool,
     ) -> Self {
-        let tracker = Tracker::new(ledger, vec![PLOTS.into()]);
+        let tracker = Tracker::new(ledger, tracker::TrackingRules::default());
         let running =
             start(config(&root_of(&dir), chaos), tracker.clone()).await.expect("start the endpoint");
         let s3 = client(&running).await;
@@ -376,7 +376,7 @@ impl Ledger for Unreliable {
         tokio::time::sleep(self.delay).await;
         let fail = self.failures_left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
         if fail.is_ok() {
-            return Err(StoreError::Backend { backend: "test", message: "unavailable".into() });
+            return Err(StoreError::backend("test", "unavailable"));
         }
         self.inner.apply(change).await
     }
@@ -428,7 +428,7 @@ async fn an_address_in_use_is_named_in_the_error() {
     let addr = taken.local_addr().expect("addr");
     let dir = tempfile::tempdir().expect("temp dir");
     let store = SqliteStore::open(&dir.path().join("history.sqlite3")).await.expect("sqlite");
-    let tracker = Tracker::new(Arc::new(store), vec![PLOTS.into()]);
+    let tracker = Tracker::new(Arc::new(store), tracker::TrackingRules::default());
     let config = S3EndpointConfig { addr, ..config(&root_of(&dir), false) };
     let error = match start(config, tracker).await {
         Ok(_) => panic!("started on an address in use"),

@@ -1,32 +1,36 @@
-//! What every binary does before its own work: logging, settings, and the AWS clients.
+//! What every binary does before its own work: logging and the AWS clients. Whether a binary runs in
+//! Lambda is not detected: the Lambda functions are binaries of their own (`lambdas/`), and they say so.
+
+use std::io::IsTerminal;
 
 use aws_config::{BehaviorVersion, SdkConfig};
-use store::Settings;
 use tracing_subscriber::EnvFilter;
 
-/// Whether the process runs inside AWS Lambda.
-pub fn in_lambda() -> bool {
-    std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some()
+fn filter(default_level: &str) -> EnvFilter {
+    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level))
 }
 
-/// Logs to stderr: JSON in Lambda (CloudWatch parses it), readable lines elsewhere. `RUST_LOG` filters;
-/// without it, `default_level` (e.g. `info` for servers, `warn` for command lines whose stdout is the output).
-pub fn init_tracing(default_level: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = if in_lambda() {
-        builder.json().with_current_span(false).without_time().try_init()
-    } else {
-        builder.with_target(false).try_init()
-    };
+/// Logs for a Lambda function: JSON lines on stderr, which CloudWatch parses; `RUST_LOG` filters
+/// (default `info`).
+pub fn init_lambda_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter("info"))
+        .with_writer(std::io::stderr)
+        .json()
+        .with_current_span(false)
+        .without_time()
+        .try_init();
 }
 
-/// The settings, or one line naming the bad variable and exit code 2.
-pub fn settings_or_exit() -> Settings {
-    Settings::from_env().unwrap_or_else(|error| {
-        eprintln!("error: bad setting {error}");
-        std::process::exit(2);
-    })
+/// Logs for a program people run: readable lines on stderr, coloured only on a terminal. `RUST_LOG`
+/// filters; without it, `default_level` (e.g. `warn` for command lines whose stdout is the output).
+pub fn init_terminal_logs(default_level: &str) {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter(default_level))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .try_init();
 }
 
 /// Used when neither `AWS_REGION` nor `AWS_DEFAULT_REGION` is set, rather than probing the EC2 metadata
@@ -54,6 +58,10 @@ pub mod local {
     pub const BUCKET: &str = "size-tracking-local";
     pub const S3_PORT: u16 = 4566;
     pub const API_PORT: u16 = 3000;
+    /// The endpoint's and the api's default URLs (a test checks they name the ports above).
+    pub const S3_URL: &str = "http://127.0.0.1:4566";
+    pub const API_URL: &str = "http://127.0.0.1:3000";
+
     /// The local S3 endpoint checks SigV4 signatures against these. They open nothing outside this machine.
     pub const ACCESS_KEY_ID: &str = "local-access-key";
     pub const SECRET_ACCESS_KEY: &str = "local-secret-key";
@@ -73,5 +81,16 @@ pub mod local {
             ))
             .load()
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local;
+
+    #[test]
+    fn the_local_urls_name_the_local_ports() {
+        assert_eq!(local::S3_URL, format!("http://127.0.0.1:{}", local::S3_PORT));
+        assert_eq!(local::API_URL, format!("http://127.0.0.1:{}", local::API_PORT));
     }
 }

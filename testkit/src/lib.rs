@@ -1,103 +1,18 @@
-//! What the crates' tests share: the moto peer (a real AWS-protocol server) and unique names, so that
-//! tests running in parallel never see each other's tables, buckets or queues.
+//! What the crates' tests share: the moto peer (a real AWS-protocol server, started once per test binary
+//! when `MOTO_ENDPOINT` is not set), unique names so that tests running in parallel never see each
+//! other's tables, buckets or queues, and the deployment contract (`contract/`).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+mod aws;
+pub mod contract;
+mod moto;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use store::DynamoTables;
+pub use aws::{listed_totals, moto_sdk_config, moto_tables, notify_new_queue, sdk_config_for, unique_name};
+pub use moto::moto_endpoint;
 
-/// The moto server's URL, from `MOTO_ENDPOINT`. A test that needs moto fails without it: it never skips.
-pub fn moto_endpoint() -> String {
-    std::env::var("MOTO_ENDPOINT").unwrap_or_else(|_| {
-        panic!(
-            "MOTO_ENDPOINT is not set. `bash scripts/test-all` starts moto and sets it; or run \
-             `moto_server -H 127.0.0.1 -p 5000` and `export MOTO_ENDPOINT=http://127.0.0.1:5000`"
-        )
-    })
-}
-
-/// An SDK configuration that talks to `endpoint` with fixed test credentials.
-pub async fn sdk_config_for(endpoint: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "testing", "testing", None, None, "testkit",
-        ))
-        .load()
-        .await
-}
-
-pub async fn moto_sdk_config() -> SdkConfig {
-    sdk_config_for(&moto_endpoint()).await
-}
-
-/// A name no other test in any process uses: lowercase, digits and hyphens, valid for buckets and tables.
-pub fn unique_name(prefix: &str) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    format!(
-        "{prefix}-{}-{}-{:04x}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        fastrand::u16(..)
-    )
-}
-
-/// Creates a fresh pair of history and index tables on moto.
-pub async fn moto_tables(sdk: &SdkConfig) -> DynamoTables {
-    let tables = DynamoTables {
-        history: unique_name("history"),
-        history_gsi: "by-size".into(),
-        index: unique_name("index"),
-    };
-    store::dynamodb::schema::create_tables(&aws_sdk_dynamodb::Client::new(sdk), &tables)
-        .await
-        .expect("create the tables on moto");
-    tables
-}
-
-/// Creates an SQS queue and has the bucket notify it of every `ObjectCreated:*` and `ObjectRemoved:*`;
-/// returns the queue's URL.
-pub async fn notify_new_queue(s3: &aws_sdk_s3::Client, sqs: &aws_sdk_sqs::Client, bucket: &str) -> String {
-    use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
-    use aws_sdk_sqs::types::QueueAttributeName;
-
-    let created = sqs.create_queue().queue_name(unique_name("events")).send().await.expect("create a queue");
-    let queue_url = created.queue_url().expect("a queue URL").to_owned();
-    let attributes = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("read the queue's ARN");
-    let arn = attributes.attributes().expect("attributes")[&QueueAttributeName::QueueArn].clone();
-    let queue = QueueConfiguration::builder()
-        .queue_arn(arn)
-        .events(Event::from("s3:ObjectCreated:*"))
-        .events(Event::from("s3:ObjectRemoved:*"))
-        .build()
-        .expect("a queue configuration");
-    s3.put_bucket_notification_configuration()
-        .bucket(bucket)
-        .notification_configuration(NotificationConfiguration::builder().queue_configurations(queue).build())
-        .send()
-        .await
-        .expect("configure the bucket's notifications");
-    queue_url
-}
-
-/// The totals a full listing of the bucket gives, keys under `plots/` excluded.
-pub async fn listed_totals(s3: &aws_sdk_s3::Client, bucket: &str) -> store::Totals {
-    let mut totals = store::Totals::default();
-    let mut pages = s3.list_objects_v2().bucket(bucket).into_paginator().send();
-    while let Some(page) = pages.next().await {
-        for object in page.expect("list the bucket").contents() {
-            if !object.key().unwrap_or_default().starts_with("plots/") {
-                totals.size_bytes += object.size().unwrap_or(0) as u64;
-                totals.object_count += 1;
-            }
-        }
-    }
-    totals
+/// The workspace's root folder.
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("testkit lies in the workspace")
+        .to_owned()
 }

@@ -12,7 +12,7 @@ pub enum HandlerError {
     #[error("malformed notification: {0}")]
     Event(#[from] EventError),
     #[error("store unavailable: {0}")]
-    Store(#[from] store::StoreError),
+    Store(#[from] domain::StoreError),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

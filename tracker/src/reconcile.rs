@@ -1,7 +1,7 @@
 //! Brings keys that exist in the bucket, but were never notified, into the ledger: run once when an
 //! existing bucket joins, and by the local stack at every start.
 
-use store::{BucketName, Ledger, ObjectKey, StoreError, Totals};
+use domain::{BucketName, Ledger, ObjectKey, StoreError, Totals};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {

@@ -1,5 +1,5 @@
+use domain::{ApplyOutcome, BucketName, ObjectKey, Totals};
 use serde::Serialize;
-use store::{ApplyOutcome, Totals};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -8,15 +8,53 @@ pub enum Outcome {
     Skipped,
 }
 
+/// Why a record changed nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// The same sequencer was applied before: S3 delivered the event again.
+    Duplicate,
+    /// A later event of the same key was applied first.
+    Stale,
+    /// The key lies under a reserved prefix (where the api stores plots).
+    ReservedPrefix,
+    /// The bucket is not one of the tracked buckets.
+    UntrackedBucket,
+    /// The record names an object but changes no size (restore, tagging, ACL, replication…).
+    NotAChange,
+    /// The `s3:TestEvent` S3 sends when notifications are configured.
+    TestEvent,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Duplicate => "duplicate",
+            Self::Stale => "stale",
+            Self::ReservedPrefix => "reserved_prefix",
+            Self::UntrackedBucket => "untracked_bucket",
+            Self::NotAChange => "not_a_change",
+            Self::TestEvent => "test_event",
+        }
+    }
+}
+
+impl From<domain::SkipReason> for SkipReason {
+    fn from(reason: domain::SkipReason) -> Self {
+        match reason {
+            domain::SkipReason::Duplicate => Self::Duplicate,
+            domain::SkipReason::Stale => Self::Stale,
+        }
+    }
+}
+
 /// What happened to one record, with the bucket's totals after it (where known): one JSON line of the CLI.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RecordReport {
     pub outcome: Outcome,
-    /// Why a record was skipped: `duplicate`, `stale`, `reserved_prefix`, `untracked_bucket`,
-    /// `not_a_change` or `test_event`.
-    pub reason: Option<&'static str>,
-    pub bucket: Option<String>,
-    pub key: Option<String>,
+    pub reason: Option<SkipReason>,
+    pub bucket: Option<BucketName>,
+    pub key: Option<ObjectKey>,
     pub size_bytes: Option<u64>,
     pub object_count: Option<u64>,
     /// The timestamp (epoch ms) of the sample the record produced.
@@ -24,31 +62,31 @@ pub struct RecordReport {
 }
 
 impl RecordReport {
-    pub(crate) fn skipped(reason: &'static str, bucket: Option<&str>, key: Option<&str>) -> Self {
+    pub(crate) fn skipped(reason: SkipReason, bucket: Option<&BucketName>, key: Option<&ObjectKey>) -> Self {
         Self {
             outcome: Outcome::Skipped,
             reason: Some(reason),
-            bucket: bucket.map(str::to_owned),
-            key: key.map(str::to_owned),
+            bucket: bucket.cloned(),
+            key: key.cloned(),
             size_bytes: None,
             object_count: None,
             ts: None,
         }
     }
 
-    pub(crate) fn from_outcome(bucket: &str, key: &str, outcome: &ApplyOutcome) -> Self {
+    pub(crate) fn from_outcome(bucket: &BucketName, key: &ObjectKey, outcome: &ApplyOutcome) -> Self {
         match outcome {
             ApplyOutcome::Applied(sample) => Self {
                 outcome: Outcome::Applied,
                 reason: None,
-                bucket: Some(bucket.to_owned()),
-                key: Some(key.to_owned()),
+                bucket: Some(bucket.clone()),
+                key: Some(key.clone()),
                 size_bytes: Some(sample.size_bytes),
                 object_count: Some(sample.object_count),
                 ts: Some(sample.ts_ms),
             },
             ApplyOutcome::Skipped { reason, totals } => {
-                Self::skipped(reason.as_str(), Some(bucket), Some(key)).with_totals(*totals)
+                Self::skipped((*reason).into(), Some(bucket), Some(key)).with_totals(*totals)
             }
         }
     }

@@ -1,13 +1,12 @@
 //! The S3 notification samples in `fixtures/`, parsed and applied to a real (SQLite) ledger.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
 
-use store::sqlite::SqliteStore;
-use store::{BucketName, ChangeKind, Totals};
-use tracker::Tracker;
+use domain::{BucketName, ChangeKind, Totals};
+use store_sqlite::SqliteStore;
 use tracker::event::{Notification, Record, parse_notification};
+use tracker::{SkipReason, Tracker, TrackingRules};
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(fixture_path(name)).unwrap()
@@ -17,7 +16,7 @@ fn fixture_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
-fn only_change(name: &str) -> store::ObjectChange {
+fn only_change(name: &str) -> domain::ObjectChange {
     match parse_notification(&fixture(name)).unwrap() {
         Notification::Records(records) => match records.as_slice() {
             [Record::Change(change)] => change.clone(),
@@ -30,7 +29,7 @@ fn only_change(name: &str) -> store::ObjectChange {
 async fn tracker() -> (Tracker, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("h.sqlite3")).await.unwrap();
-    (Tracker::new(Arc::new(store), vec!["plots/".into()]), dir)
+    (Tracker::new(Arc::new(store), tracker::TrackingRules::default()), dir)
 }
 
 const IN_ORDER: [&str; 9] = [
@@ -73,14 +72,14 @@ async fn the_samples_in_order_give_exact_totals() {
     assert_eq!(
         sizes,
         vec![
-            (Some("test_event"), None),
+            (Some(SkipReason::TestEvent), None),
             (None, Some(18)),
             (None, Some(27)),
             (None, Some(0)),
             (None, Some(1024)),
             (None, Some(1026)),
             (None, Some(10_486_786)),
-            (Some("reserved_prefix"), None),
+            (Some(SkipReason::ReservedPrefix), None),
             (None, Some(10_486_786)),
         ]
     );
@@ -101,7 +100,7 @@ async fn reversed_and_repeated_delivery_gives_the_same_totals() {
 async fn the_plot_write_never_changes_the_size() {
     let (tracker, _dir) = tracker().await;
     let reports = tracker.handle(&parse_notification(&fixture("s3-plot-write.json")).unwrap()).await.unwrap();
-    assert_eq!(reports[0].reason, Some("reserved_prefix"));
+    assert_eq!(reports[0].reason, Some(SkipReason::ReservedPrefix));
     let bucket = BucketName::parse("size-tracking-local").unwrap();
     assert_eq!(tracker.ledger().totals(&bucket).await.unwrap(), Totals::default());
 }
@@ -109,9 +108,10 @@ async fn the_plot_write_never_changes_the_size() {
 #[tokio::test]
 async fn untracked_buckets_are_skipped() {
     let (tracker, _dir) = tracker().await;
-    let tracker = tracker.only_buckets(vec![BucketName::parse("another-bucket").unwrap()]);
+    let only_another = TrackingRules::only(vec![BucketName::parse("another-bucket").unwrap()]);
+    let tracker = Tracker::new(tracker.ledger().clone(), only_another);
     let reports = tracker.handle(&parse_notification(&fixture("s3-put.json")).unwrap()).await.unwrap();
-    assert_eq!(reports[0].reason, Some("untracked_bucket"));
+    assert_eq!(reports[0].reason, Some(SkipReason::UntrackedBucket));
 }
 
 #[test]
@@ -150,15 +150,4 @@ async fn the_lambda_handler_summarises_and_fails_on_bad_input() {
     assert_eq!((again.applied, again.skipped), (0, 1), "a redelivery is skipped");
     let bad = tracker::lambda::handle(&tracker, serde_json::json!({"Records": [{}]})).await;
     assert!(bad.is_err());
-}
-
-#[tokio::test]
-async fn the_cli_applies_good_files_and_refuses_bad_ones() {
-    let (tracker, dir) = tracker().await;
-    let bad = dir.path().join("bad.json");
-    std::fs::write(&bad, "{\"Records\": [").unwrap();
-    let code = tracker::cli::apply_files(&tracker, &[fixture_path("s3-put.json"), bad]).await;
-    assert_eq!(code, ExitCode::from(2));
-    let bucket = BucketName::parse("size-tracking-local").unwrap();
-    assert_eq!(tracker.ledger().totals(&bucket).await.unwrap(), Totals { size_bytes: 18, object_count: 1 });
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
-use store::dynamodb::DynamoStore;
-use store::{BucketName, Ledger, Totals};
+use domain::{BucketName, Ledger, Totals};
+use store_dynamodb::DynamoStore;
 use tracker::Tracker;
 use tracker::event::notification_from_value;
 use tracker::reconcile::reconcile;
@@ -22,14 +22,14 @@ struct World {
 async fn world() -> World {
     let sdk = testkit::moto_sdk_config().await;
     let tables = testkit::moto_tables(&sdk).await;
-    let ledger: Arc<dyn Ledger> = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), tables));
+    let ledger: Arc<dyn Ledger> = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &tables));
     let bucket = BucketName::parse(testkit::unique_name("tracked")).unwrap();
     let s3 = startup::s3_client(&sdk);
     s3.create_bucket().bucket(bucket.as_str()).send().await.unwrap();
     World {
         s3,
         sqs: aws_sdk_sqs::Client::new(&sdk),
-        tracker: Tracker::new(ledger, vec!["plots/".into()]),
+        tracker: Tracker::new(ledger, tracker::TrackingRules::default()),
         bucket,
     }
 }

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use chrono::Utc;
+use domain::{BucketName, Ledger, Totals};
 use proptest::prelude::*;
-use store::dynamodb::DynamoStore;
-use store::sqlite::SqliteStore;
-use store::{BucketName, Ledger, Totals};
+use store_dynamodb::DynamoStore;
+use store_sqlite::SqliteStore;
 use tracker::Tracker;
 use tracker::event::compose::{OutgoingKind, OutgoingRecord, notification_json};
 use tracker::event::notification_from_value;
@@ -82,7 +82,7 @@ proptest! {
         let totals = runtime().block_on(async {
             let dir = tempfile::tempdir().unwrap();
             let store: Arc<dyn Ledger> = Arc::new(SqliteStore::open(&dir.path().join("h.sqlite3")).await.unwrap());
-            deliver(&Tracker::new(store, vec!["plots/".into()]), &history, &deliveries).await
+            deliver(&Tracker::new(store, tracker::TrackingRules::default()), &history, &deliveries).await
         });
         prop_assert_eq!(totals, expected_totals(&history));
     }
@@ -95,8 +95,8 @@ proptest! {
         let totals = runtime().block_on(async {
             let sdk = testkit::moto_sdk_config().await;
             let tables = testkit::moto_tables(&sdk).await;
-            let store: Arc<dyn Ledger> = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), tables));
-            deliver(&Tracker::new(store, vec!["plots/".into()]), &history, &deliveries).await
+            let store: Arc<dyn Ledger> = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &tables));
+            deliver(&Tracker::new(store, tracker::TrackingRules::default()), &history, &deliveries).await
         });
         prop_assert_eq!(totals, expected_totals(&history));
     }

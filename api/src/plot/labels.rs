@@ -1,20 +1,6 @@
 use chrono::{DateTime, Utc};
 
-/// `27 B`, `1.5 KiB`, `10 MiB`.
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    let text = if value >= 100.0 { format!("{value:.0}") } else { format!("{value:.1}") };
-    format!("{} {}", text.trim_end_matches(".0"), UNITS[unit])
-}
+pub use domain::human_bytes;
 
 /// A tick label: seconds for short windows, the date too for windows longer than a day.
 pub fn clock_time(ms: i64, span_ms: i64) -> String {
@@ -41,15 +27,6 @@ pub fn duration(seconds: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bytes_read_as_people_say_them() {
-        assert_eq!(human_bytes(27), "27 B");
-        assert_eq!(human_bytes(1024), "1 KiB");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
-        assert_eq!(human_bytes(10_485_760), "10 MiB");
-        assert_eq!(human_bytes(u64::MAX), "16 EiB");
-    }
 
     #[test]
     fn windows_are_named_in_round_units() {

@@ -89,7 +89,7 @@ pub async fn get_plot(
         .body(ByteStream::from(png.clone()))
         .send()
         .await
-        .map_err(|e| ApiError::unavailable("S3", aws_sdk_s3::error::DisplayErrorContext(e)))?;
+        .map_err(|e| ApiError::unavailable("S3", e))?;
 
     if wants_png(&headers) {
         return Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response());

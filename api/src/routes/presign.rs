@@ -3,8 +3,8 @@ use std::time::Duration;
 use aws_sdk_s3::presigning::PresigningConfig;
 use axum::Json;
 use axum::extract::State;
+use domain::ObjectKey;
 use serde::Deserialize;
-use store::ObjectKey;
 use utoipa::IntoParams;
 
 use crate::error::{ApiError, ErrorBody};
@@ -38,7 +38,7 @@ pub(crate) async fn presigned_get(
         .key(key.as_str())
         .presigned(config)
         .await
-        .map_err(|e| ApiError::unavailable("S3", aws_sdk_s3::error::DisplayErrorContext(e)))?;
+        .map_err(|e| ApiError::unavailable("S3", e))?;
     Ok(request.uri().to_owned())
 }
 
@@ -56,7 +56,7 @@ pub async fn get_presign(
     State(state): State<AppState>,
     Params(query): Params<PresignQuery>,
 ) -> Result<Json<PresignView>, ApiError> {
-    let key = params::plot_object_key(&state, query.key.as_deref())?;
+    let key = params::plot_object_key(query.key.as_deref())?;
     let expires = params::expires_seconds(query.expires.as_deref())?;
     let bucket = state.config().default_bucket.as_str();
     match state.s3().head_object().bucket(bucket).key(key.as_str()).send().await {
@@ -64,7 +64,7 @@ pub async fn get_presign(
         Err(error) if error.as_service_error().is_some_and(|e| e.is_not_found()) => {
             return Err(ApiError::NotFound(format!("no object {key} in bucket {bucket}")));
         }
-        Err(error) => return Err(ApiError::unavailable("S3", aws_sdk_s3::error::DisplayErrorContext(error))),
+        Err(error) => return Err(ApiError::unavailable("S3", error)),
     }
     let url = presigned_get(&state, &key, expires).await?;
     Ok(Json(PresignView { bucket: bucket.to_owned(), key: key.to_string(), url, expires_in: expires }))

@@ -1,7 +1,7 @@
 use axum::Json;
 use axum::extract::State;
+use domain::{BucketName, Window};
 use serde::Deserialize;
-use store::{BucketName, Window};
 use utoipa::IntoParams;
 
 use crate::error::{ApiError, ErrorBody};

@@ -1,6 +1,6 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use store::BucketName;
+use domain::BucketName;
 
 use crate::helpers::{spawn, spawn_with};
 
@@ -77,21 +77,13 @@ async fn an_unreachable_s3_is_a_503_that_leaks_nothing() {
 #[tokio::test]
 async fn a_failing_store_is_a_503_that_leaks_nothing() {
     let sdk = testkit::moto_sdk_config().await;
-    let missing = store::DynamoTables {
-        history: "no-such-table".into(),
-        history_gsi: "by-size".into(),
-        index: "no-such-index".into(),
-    };
+    let missing = store_dynamodb::HistoryTables { history: "no-such-table".into(), gsi: "by-size".into() };
     let history =
-        std::sync::Arc::new(store::dynamodb::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), missing));
+        std::sync::Arc::new(store_dynamodb::DynamoHistory::new(aws_sdk_dynamodb::Client::new(&sdk), missing));
     let bucket = BucketName::parse("some-bucket").unwrap();
-    let state = api::AppState::new(
-        history,
-        startup::s3_client(&sdk),
-        api::ApiConfig::from_settings(&crate::helpers::settings_for(&bucket)),
-    );
+    let app = api::Application::build(history, startup::s3_client(&sdk), bucket);
     let response =
-        tower::ServiceExt::oneshot(api::router(state), Request::get("/max").body(Body::empty()).unwrap())
+        tower::ServiceExt::oneshot(app.router(), Request::get("/max").body(Body::empty()).unwrap())
             .await
             .unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);

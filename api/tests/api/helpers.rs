@@ -1,12 +1,11 @@
 use std::sync::Arc;
 
-use api::{ApiConfig, AppState};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use domain::{BucketName, ChangeKind, Ledger, ObjectChange, ObjectKey, Sequencer};
 use http_body_util::BodyExt;
-use store::sqlite::SqliteStore;
-use store::{BucketName, ChangeKind, Ledger, ObjectChange, ObjectKey, Sequencer, Settings};
+use store_sqlite::SqliteStore;
 use tower::ServiceExt;
 
 /// A world of its own: a bucket on moto, a SQLite history, and the app over both.
@@ -32,10 +31,6 @@ impl Answer {
     }
 }
 
-pub fn settings_for(bucket: &BucketName) -> Settings {
-    Settings::from_lookup(|name| (name == "BUCKET_NAME").then(|| bucket.to_string())).unwrap()
-}
-
 pub async fn spawn() -> World {
     let sdk = testkit::moto_sdk_config().await;
     let s3 = startup::s3_client(&sdk);
@@ -47,8 +42,8 @@ pub async fn spawn() -> World {
 pub async fn spawn_with(s3: aws_sdk_s3::Client, bucket: BucketName) -> World {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("history.sqlite3")).await.unwrap());
-    let state = AppState::new(store.clone(), s3.clone(), ApiConfig::from_settings(&settings_for(&bucket)));
-    World { app: api::router(state), store, s3, bucket, _dir: dir }
+    let app = api::Application::build(store.clone(), s3.clone(), bucket.clone()).router();
+    World { app, store, s3, bucket, _dir: dir }
 }
 
 impl World {

@@ -4,7 +4,6 @@ mod dashboard;
 mod docs;
 mod errors;
 mod helpers;
-mod lambda;
 mod openapi_sync;
 mod render;
 mod routes;

@@ -195,7 +195,7 @@ pub fn closed_port() -> u16 {
 pub fn options(bucket: &str, api: &str, scenario: driver::Scenario) -> driver::Options {
     driver::Options {
         api_url: api.parse().unwrap(),
-        bucket: store::BucketName::parse(bucket).unwrap(),
+        bucket: domain::BucketName::parse(bucket).unwrap(),
         sleep: SHORT_SLEEP,
         window: 10,
         scenario,

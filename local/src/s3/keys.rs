@@ -11,7 +11,7 @@ pub(crate) fn refusal(key: &str) -> Option<&'static str> {
     if key.is_empty() {
         return Some("the key is empty");
     }
-    if key.len() > store::ObjectKey::MAX_BYTES {
+    if key.len() > domain::ObjectKey::MAX_BYTES {
         return Some("the key is longer than 1024 bytes");
     }
     if key.contains('\0') {

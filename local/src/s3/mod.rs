@@ -16,11 +16,11 @@ mod server;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use domain::BucketName;
 use s3s::auth::SimpleAuth;
 use s3s::service::S3ServiceBuilder;
 use s3s_fs::FileSystem;
 use startup::local::{ACCESS_KEY_ID, SECRET_ACCESS_KEY};
-use store::BucketName;
 use tracker::Tracker;
 
 use self::delivery::Delivery;

@@ -57,7 +57,7 @@ impl SequencerSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use store::Sequencer;
+    use domain::Sequencer;
 
     fn parsed(text: String) -> Sequencer {
         Sequencer::parse(text).expect("a valid sequencer")

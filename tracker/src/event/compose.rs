@@ -88,6 +88,6 @@ mod tests {
         let Notification::Records(records) = notification_from_value(json).unwrap() else { panic!() };
         let [Record::Change(change)] = records.as_slice() else { panic!("{records:?}") };
         assert_eq!(change.key.as_str(), record.key);
-        assert_eq!(change.kind, store::ChangeKind::Created { size: 1024 });
+        assert_eq!(change.kind, domain::ChangeKind::Created { size: 1024 });
     }
 }

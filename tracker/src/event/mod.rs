@@ -3,8 +3,8 @@
 pub mod compose;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use domain::{BucketName, ChangeKind, ObjectChange, ObjectKey, Sequencer};
 use serde::Deserialize;
-use store::{BucketName, ChangeKind, ObjectChange, ObjectKey, Sequencer};
 
 /// One notification: the test event S3 sends when notifications are configured, or a batch of records.
 #[derive(Debug, Clone, PartialEq, Eq)]

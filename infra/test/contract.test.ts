@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Duration, Stack } from 'aws-cdk-lib';
+import { environmentProblems } from '../lib/environment';
+import { functionContract, type FunctionContract, FUNCTIONS, parseFunctions } from '../lib/function-contract';
+import { grantsFor } from '../lib/grants';
+import { RustFunction } from '../lib/rust-function';
+import { parseTables, TABLES } from '../lib/table-contract';
+import { contractJson, newApp } from './helpers';
+
+/** A copy of a contract file's content with one change, for the refusals below. */
+function edited(file: 'functions.json' | 'dynamodb-tables.json', change: (json: any) => void): unknown {
+  const json = contractJson(file);
+  change(json);
+  return json;
+}
+
+describe('contract/ as lib/ reads it', () => {
+  test('both files read as they are on disk (documentation left out: $comment, why, null for none)', () => {
+    const { functions } = contractJson('functions.json');
+    for (const fn of Object.values<any>(functions)) for (const call of fn.calls) delete call.why;
+    assert.deepEqual(Object.fromEntries(FUNCTIONS.map(({ name, ...fn }) => [name, fn])), functions);
+
+    const { $comment, ...tables } = contractJson('dynamodb-tables.json');
+    for (const table of Object.values<any>(tables)) if (table.timeToLiveAttribute === null) delete table.timeToLiveAttribute;
+    assert.deepEqual(JSON.parse(JSON.stringify(TABLES)), tables);
+  });
+
+  test('a call naming a resource the file does not describe is refused, naming the field', () => {
+    const json = edited('functions.json', (j) => j.functions.api.calls[0].resources.push('everything'));
+    assert.throws(() => parseFunctions(json), {
+      message: 'contract/functions.json: functions.api.calls[0].resources: everything is not described in resources',
+    });
+  });
+
+  test('a variable listed as both required and optional is refused', () => {
+    const json = edited('functions.json', (j) => j.functions.driver.environment.optional.push('BUCKET_NAME'));
+    assert.throws(() => parseFunctions(json), /functions\.driver\.environment: BUCKET_NAME is in more than one/);
+  });
+
+  test('two functions running one binary are refused', () => {
+    const json = edited('functions.json', (j) => (j.functions.driver.binary = j.functions.api.binary));
+    assert.throws(() => parseFunctions(json), /two functions run the binary/);
+  });
+
+  test('a key type or projection CDK cannot express from the file is refused', () => {
+    assert.throws(
+      () => parseTables(edited('dynamodb-tables.json', (j) => (j.history.sortKey.type = 'NUMBER'))),
+      /history\.sortKey\.type: expected one of S, N, B, got NUMBER/,
+    );
+    assert.throws(
+      () => parseTables(edited('dynamodb-tables.json', (j) => (j.history.globalSecondaryIndexes[0].projection = 'INCLUDE'))),
+      /projection: expected one of ALL, KEYS_ONLY, got INCLUDE/,
+    );
+  });
+
+  test('a table StorageStack does not create is refused', () => {
+    assert.throws(
+      () => parseTables(edited('dynamodb-tables.json', (j) => (j.audit = j.index))),
+      /expected the tables history, index, found history, index, audit/,
+    );
+  });
+});
+
+describe('grants derived from the calls', () => {
+  const arns = { indexTableArn: 'arn:index', historyTableArn: 'arn:history', bucketArn: 'arn:bucket' };
+  const withCalls = (calls: FunctionContract['calls']): FunctionContract => ({ ...functionContract('api'), calls });
+
+  test('a call\'s actions go only to the resources they apply to (HeadObject: GetObject on objects, ListBucket on the bucket)', () => {
+    const grants = grantsFor(
+      withCalls([{ operation: 's3:HeadObject', actions: ['s3:GetObject', 's3:ListBucket'], resources: ['plotObjects', 'bucketPlotsPrefix'] }]),
+      arns,
+    );
+    assert.deepEqual(
+      grants.map((g) => [g.resource, g.actions, g.resolved.arn, g.resolved.conditions]),
+      [
+        ['plotObjects', ['s3:GetObject'], 'arn:bucket/plots/*', undefined],
+        ['bucketPlotsPrefix', ['s3:ListBucket'], 'arn:bucket', { StringLike: { 's3:prefix': 'plots/*' } }],
+      ],
+    );
+  });
+
+  test('calls on one resource share one grant, its actions merged', () => {
+    const grants = grantsFor(
+      withCalls([
+        { operation: 'dynamodb:TransactGetItems', actions: ['dynamodb:GetItem'], resources: ['indexTable'] },
+        { operation: 'dynamodb:TransactWriteItems', actions: ['dynamodb:PutItem'], resources: ['indexTable', 'historyTable'] },
+      ]),
+      arns,
+    );
+    assert.deepEqual(grants.map((g) => [g.resource, g.actions, g.operations]), [
+      ['indexTable', ['dynamodb:GetItem', 'dynamodb:PutItem'], ['dynamodb:TransactGetItems', 'dynamodb:TransactWriteItems']],
+      ['historyTable', ['dynamodb:PutItem'], ['dynamodb:TransactWriteItems']],
+    ]);
+  });
+
+  test('an action that applies to none of its call\'s resources is refused', () => {
+    const contract = withCalls([{ operation: 's3:ListObjectsV2', actions: ['s3:ListBucket'], resources: ['bucketObjects'] }]);
+    assert.throws(() => grantsFor(contract, arns), /api s3:ListObjectsV2: s3:ListBucket applies to none of bucketObjects/);
+  });
+
+  test('an action lib/grants.ts does not know is refused rather than granted blindly', () => {
+    const contract = withCalls([{ operation: 'dynamodb:UpdateItem', actions: ['dynamodb:UpdateItem'], resources: ['indexTable'] }]);
+    assert.throws(() => grantsFor(contract, arns), /add dynamodb:UpdateItem to ACTION_RESOURCE_TYPES/);
+  });
+
+  test('a resource whose ARN the stack did not pass is refused', () => {
+    assert.throws(() => grantsFor(functionContract('tracker'), { bucketArn: 'arn:bucket' }), /tracker .*indexTable: .*indexTableArn/);
+  });
+});
+
+describe('RustFunction checks its environment against the contract at synthesis', () => {
+  const props = (environment: Record<string, string>) => ({
+    contractName: 'driver',
+    description: 'test',
+    environment,
+    resources: { bucketArn: 'arn:aws:s3:::b' },
+    timeout: Duration.seconds(3),
+    memorySize: 128,
+    dev: true,
+  });
+  const driverEnvironment = { BUCKET_NAME: 'b', PLOT_API_URL: 'https://x/dev/' };
+
+  test('a variable no one reads is refused', () => {
+    const stack = new Stack(newApp(), 'T');
+    assert.throws(
+      () => new RustFunction(stack, 'Driver', props({ ...driverEnvironment, PLOT_KEY: 'plots/plot.png' })),
+      /driver function environment \(contract\/functions\.json\): PLOT_KEY is set but neither driver-lambda nor the runtime reads it/,
+    );
+  });
+
+  test('a required variable that is missing is refused', () => {
+    const stack = new Stack(newApp(), 'T');
+    assert.throws(
+      () => new RustFunction(stack, 'Driver', props({ BUCKET_NAME: 'b' })),
+      /PLOT_API_URL is required by driver-lambda but not set/,
+    );
+  });
+
+  test('the contract\'s own lists fit', () => {
+    for (const fn of FUNCTIONS) {
+      const all = [...fn.environment.required, ...fn.environment.optional, ...Object.keys(fn.environment.readByOthers)];
+      assert.deepEqual(environmentProblems(fn, Object.fromEntries(all.map((v) => [v, 'x']))), [], fn.name);
+      assert.deepEqual(environmentProblems(fn, Object.fromEntries(fn.environment.required.map((v) => [v, 'x']))), [], fn.name);
+    }
+  });
+});

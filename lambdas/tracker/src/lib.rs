@@ -1,0 +1,24 @@
+//! The tracker function: its configuration and its start. It links the DynamoDB store only.
+
+mod config;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+pub use config::TrackerLambdaConfig;
+use store_dynamodb::DynamoLedger;
+use tracker::Tracker;
+
+/// Builds the tracker once (the SDK client, its connection warmed), then serves invocations.
+pub async fn run(config: TrackerLambdaConfig) -> ExitCode {
+    let sdk = startup::sdk_config().await;
+    let ledger = DynamoLedger::new(aws_sdk_dynamodb::Client::new(&sdk), config.tables);
+    ledger.warm_up().await;
+    match tracker::lambda::run(Tracker::new(Arc::new(ledger), config.rules)).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "the Lambda runtime stopped");
+            ExitCode::FAILURE
+        }
+    }
+}

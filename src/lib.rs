@@ -1,0 +1,6 @@
+//! The programs people run: `s3-size-micro` (the whole system on this machine, `cargo run`) and
+//! `tracker` (apply notification files or reconcile a bucket against a store). Each `main` is thin; the
+//! work lives in the workspace's libraries.
+
+pub mod tracker_cli;
+pub mod tracker_config;

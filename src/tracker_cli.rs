@@ -1,0 +1,144 @@
+//! `tracker`: apply notification files, or reconcile a bucket, against the configured store.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use domain::BucketName;
+use tracker::event::parse_notification;
+use tracker::reconcile::{Progress, reconcile};
+use tracker::{RecordReport, Tracker};
+
+use crate::tracker_config::TrackerCliConfig;
+
+#[derive(Debug, Parser)]
+#[command(name = "tracker", version, about = "Keeps S3 bucket totals exact from S3 event notifications")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Applies S3 event notification files (one JSON notification each; `-` reads stdin) and prints one
+    /// JSON line per record with the bucket's totals after it.
+    Apply {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Lists the bucket and adds every key the store has never seen.
+    Reconcile {
+        /// The bucket to list (default: BUCKET_NAME).
+        #[arg(long)]
+        bucket: Option<BucketName>,
+    },
+}
+
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = settings::or_exit(TrackerCliConfig::from_env);
+    let sdk = startup::sdk_config().await;
+    eprintln!("tracker: store {}", config.store);
+    let tracker = match config.store.open(&sdk).await {
+        Ok(ledger) => Tracker::new(ledger, config.rules.clone()),
+        Err(error) => {
+            eprintln!("error: cannot open the store: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command {
+        Command::Apply { files } => apply_files(&tracker, &files).await,
+        Command::Reconcile { bucket } => {
+            let bucket = bucket.unwrap_or(config.bucket);
+            reconcile_bucket(&tracker, &startup::s3_client(&sdk), &bucket).await
+        }
+    }
+}
+
+fn read_input(path: &PathBuf) -> std::io::Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin().read_to_end(&mut bytes)?;
+        Ok(bytes)
+    } else {
+        std::fs::read(path)
+    }
+}
+
+/// Applies each file on its own: a malformed file applies nothing and makes the exit code 2, the others
+/// are still applied.
+pub async fn apply_files(tracker: &Tracker, files: &[PathBuf]) -> ExitCode {
+    let mut malformed = false;
+    let mut stdout = std::io::stdout().lock();
+    for path in files {
+        let notification = match read_input(path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| parse_notification(&bytes).map_err(|e| e.to_string()))
+        {
+            Ok(notification) => notification,
+            Err(problem) => {
+                eprintln!("error: {}: {problem}", path.display());
+                malformed = true;
+                continue;
+            }
+        };
+        let reports = match tracker.handle(&notification).await {
+            Ok(reports) => reports,
+            Err(error) => {
+                eprintln!("error: {}: the store failed: {error}", path.display());
+                return ExitCode::FAILURE;
+            }
+        };
+        for report in reports {
+            let report = match with_current_totals(tracker, report).await {
+                Ok(report) => report,
+                Err(error) => {
+                    eprintln!("error: the store failed: {error}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let line = serde_json::to_string(&report).expect("a report serializes");
+            let _ = writeln!(stdout, "{line}");
+        }
+    }
+    if malformed { ExitCode::from(2) } else { ExitCode::SUCCESS }
+}
+
+/// Fills in the totals of a record that was skipped before it reached the store.
+async fn with_current_totals(
+    tracker: &Tracker,
+    report: RecordReport,
+) -> Result<RecordReport, domain::StoreError> {
+    match (&report.bucket, report.size_bytes) {
+        (Some(bucket), None) => {
+            let totals = tracker.ledger().totals(bucket).await?;
+            Ok(report.with_totals(totals))
+        }
+        _ => Ok(report),
+    }
+}
+
+async fn reconcile_bucket(tracker: &Tracker, s3: &aws_sdk_s3::Client, bucket: &BucketName) -> ExitCode {
+    let on_terminal = std::io::stderr().is_terminal();
+    let show = |progress: Progress| {
+        if on_terminal {
+            eprint!("\rlisted {} objects, {} new", progress.listed, progress.added);
+        }
+    };
+    let result =
+        reconcile(s3, tracker.ledger().as_ref(), bucket, &tracker.rules().reserved_prefixes, show).await;
+    if on_terminal {
+        eprintln!();
+    }
+    match result {
+        Ok(report) => {
+            println!("{}", serde_json::to_string(&report).expect("a report serializes"));
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

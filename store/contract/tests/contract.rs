@@ -1,0 +1,386 @@
+//! One contract, two adapters: every case runs against SQLite and against DynamoDB on moto.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use domain::{
+    ApplyOutcome, BucketName, ChangeKind, Clock, ObjectChange, ObjectKey, Sequencer, SizeStore, SkipReason,
+    Totals,
+};
+use store_dynamodb::DynamoStore;
+use store_sqlite::SqliteStore;
+
+/// A clock the test moves by hand.
+#[derive(Clone)]
+struct ManualClock(Arc<AtomicI64>);
+
+impl ManualClock {
+    fn at(ms: i64) -> Self {
+        Self(Arc::new(AtomicI64::new(ms)))
+    }
+    fn set(&self, ms: i64) {
+        self.0.store(ms, Ordering::SeqCst);
+    }
+    fn clock(&self) -> Clock {
+        let now = Arc::clone(&self.0);
+        Arc::new(move || now.load(Ordering::SeqCst))
+    }
+}
+
+enum Backend {
+    Sqlite,
+    DynamoDb,
+}
+
+/// A fresh, empty store of the given kind; the temporary folder lives as long as the store is used.
+struct Subject {
+    store: Arc<dyn SizeStore>,
+    raw: Raw,
+}
+
+/// Direct access to the backend's history table, to lay down many samples quickly.
+enum Raw {
+    Sqlite(tempfile::TempDir),
+    DynamoDb(aws_sdk_dynamodb::Client, String),
+}
+
+impl Subject {
+    async fn write_history(&self, samples: &[domain::Sample]) {
+        match &self.raw {
+            Raw::Sqlite(dir) => {
+                let mut connection = rusqlite::Connection::open(dir.path().join("history.sqlite3")).unwrap();
+                let tx = connection.transaction().unwrap();
+                for s in samples {
+                    tx.execute(
+                        "INSERT INTO samples (bucket, ts, size_bytes, object_count) VALUES (?1, ?2, ?3, ?4)",
+                        rusqlite::params![
+                            s.bucket.as_str(),
+                            s.ts_ms,
+                            s.size_bytes as i64,
+                            s.object_count as i64
+                        ],
+                    )
+                    .unwrap();
+                }
+                tx.commit().unwrap();
+            }
+            Raw::DynamoDb(client, table) => {
+                use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+                for chunk in samples.chunks(25) {
+                    let requests = chunk
+                        .iter()
+                        .map(|s| {
+                            let put = PutRequest::builder()
+                                .item("bucket", AttributeValue::S(s.bucket.to_string()))
+                                .item("ts", AttributeValue::N(s.ts_ms.to_string()))
+                                .item("size_bytes", AttributeValue::N(s.size_bytes.to_string()))
+                                .item("object_count", AttributeValue::N(s.object_count.to_string()))
+                                .build()
+                                .unwrap();
+                            WriteRequest::builder().put_request(put).build()
+                        })
+                        .collect();
+                    let output =
+                        client.batch_write_item().request_items(table, requests).send().await.unwrap();
+                    assert!(output.unprocessed_items().is_none_or(|u| u.is_empty()));
+                }
+            }
+        }
+    }
+}
+
+impl Backend {
+    async fn fresh(&self, clock: Option<Clock>) -> Subject {
+        match self {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let mut store = SqliteStore::open(&dir.path().join("history.sqlite3")).await.unwrap();
+                if let Some(clock) = clock {
+                    store = store.with_clock(clock);
+                }
+                Subject { store: Arc::new(store), raw: Raw::Sqlite(dir) }
+            }
+            Backend::DynamoDb => {
+                let sdk = testkit::moto_sdk_config().await;
+                let tables = testkit::moto_tables(&sdk).await;
+                let client = aws_sdk_dynamodb::Client::new(&sdk);
+                let raw = Raw::DynamoDb(client.clone(), tables.history.clone());
+                // Small pages, so that reading a window crosses several of them.
+                let mut store = DynamoStore::new(client, &tables).with_page_size(250);
+                if let Some(clock) = clock {
+                    store = store.with_clock(clock);
+                }
+                Subject { store: Arc::new(store), raw }
+            }
+        }
+    }
+}
+
+fn bucket(name: &str) -> BucketName {
+    BucketName::parse(name).unwrap()
+}
+
+fn created(bucket_name: &str, key: &str, sequencer: &str, size: u64) -> ObjectChange {
+    ObjectChange {
+        bucket: bucket(bucket_name),
+        key: ObjectKey::parse(key).unwrap(),
+        sequencer: Sequencer::parse(sequencer).unwrap(),
+        kind: ChangeKind::Created { size },
+    }
+}
+
+fn removed(bucket_name: &str, key: &str, sequencer: &str) -> ObjectChange {
+    ObjectChange { kind: ChangeKind::Removed, ..created(bucket_name, key, sequencer, 0) }
+}
+
+fn totals(size_bytes: u64, object_count: u64) -> Totals {
+    Totals { size_bytes, object_count }
+}
+
+async fn applied(store: &dyn SizeStore, change: ObjectChange) -> domain::Sample {
+    match store.apply(&change).await.unwrap() {
+        ApplyOutcome::Applied(sample) => sample,
+        other => panic!("expected {change:?} to apply, got {other:?}"),
+    }
+}
+
+async fn skipped(store: &dyn SizeStore, change: ObjectChange) -> SkipReason {
+    match store.apply(&change).await.unwrap() {
+        ApplyOutcome::Skipped { reason, .. } => reason,
+        other => panic!("expected {change:?} to be skipped, got {other:?}"),
+    }
+}
+
+mod cases {
+    use super::*;
+
+    pub async fn window_bounds_order_and_carry_in(backend: Backend) {
+        let clock = ManualClock::at(1_000);
+        let subject = backend.fresh(Some(clock.clock())).await;
+        let store = subject.store.as_ref();
+        let b = bucket("window-bucket");
+        for (i, size) in [18, 27, 0, 2, 40].into_iter().enumerate() {
+            clock.set(1_000 * (i as i64 + 1));
+            applied(store, created(b.as_str(), "k", &format!("{:X}", i + 1), size)).await;
+        }
+
+        let window = store.window(&b, 2_000, 4_000).await.unwrap();
+        let seen: Vec<(i64, u64)> = window.samples.iter().map(|s| (s.ts_ms, s.size_bytes)).collect();
+        assert_eq!(seen, vec![(2_000, 27), (3_000, 0), (4_000, 2)]);
+        let carry_in = window.carry_in.expect("the sample before the window");
+        assert_eq!((carry_in.ts_ms, carry_in.size_bytes), (1_000, 18));
+
+        let before = store.window(&b, 0, 999).await.unwrap();
+        assert!(before.samples.is_empty() && before.carry_in.is_none());
+
+        let after = store.window(&b, 6_000, 9_000).await.unwrap();
+        assert!(after.samples.is_empty());
+        assert_eq!(after.carry_in.map(|s| (s.ts_ms, s.size_bytes)), Some((5_000, 40)));
+
+        let other = store.window(&bucket("other-bucket"), 0, 9_000).await.unwrap();
+        assert!(other.samples.is_empty() && other.carry_in.is_none());
+    }
+
+    pub async fn max_and_latest(backend: Backend) {
+        let subject = backend.fresh(None).await;
+        let store = subject.store.as_ref();
+        let b = bucket("max-bucket");
+        assert_eq!(store.max(&b).await.unwrap(), None);
+        assert_eq!(store.latest(&b).await.unwrap(), None);
+
+        applied(store, created(b.as_str(), "assignment1.txt", "1", 18)).await;
+        applied(store, created(b.as_str(), "assignment1.txt", "2", 27)).await;
+        applied(store, removed(b.as_str(), "assignment1.txt", "3")).await;
+        applied(store, created(b.as_str(), "assignment2.txt", "4", 2)).await;
+
+        let max = store.max(&b).await.unwrap().unwrap();
+        assert_eq!((max.size_bytes, max.object_count), (27, 1));
+        let latest = store.latest(&b).await.unwrap().unwrap();
+        assert_eq!((latest.size_bytes, latest.object_count), (2, 1));
+        assert!(latest.ts_ms > max.ts_ms);
+    }
+
+    pub async fn samples_in_one_millisecond_are_all_kept(backend: Backend) {
+        let clock = ManualClock::at(5_000);
+        let subject = backend.fresh(Some(clock.clock())).await;
+        let store = subject.store.as_ref();
+        let b = bucket("same-ms");
+        for i in 1..=5u64 {
+            applied(store, created(b.as_str(), &format!("k{i}"), "1", i)).await;
+        }
+        let window = store.window(&b, 0, 10_000).await.unwrap();
+        let stamps: Vec<i64> = window.samples.iter().map(|s| s.ts_ms).collect();
+        assert_eq!(stamps, vec![5_000, 5_001, 5_002, 5_003, 5_004]);
+        let sizes: Vec<u64> = window.samples.iter().map(|s| s.size_bytes).collect();
+        assert_eq!(sizes, vec![1, 3, 6, 10, 15]);
+    }
+
+    pub async fn a_large_window_is_read_through_every_page(backend: Backend) {
+        let subject = backend.fresh(None).await;
+        let store = subject.store.as_ref();
+        let b = bucket("large-window");
+        // Written straight into the history table: this case is about reading.
+        let samples: Vec<domain::Sample> = (1..=3_000u64)
+            .map(|i| domain::Sample {
+                bucket: b.clone(),
+                ts_ms: 1_000_000 + i as i64 - 1,
+                size_bytes: i,
+                object_count: 1,
+            })
+            .collect();
+        subject.write_history(&samples).await;
+        let window = store.window(&b, 1_000_000, 1_002_999).await.unwrap();
+        assert_eq!(window.samples.len(), 3_000);
+        assert!(window.samples.windows(2).all(|w| w[0].ts_ms < w[1].ts_ms));
+        assert_eq!(window.samples.last().map(|s| s.size_bytes), Some(3_000));
+        assert_eq!(store.max(&b).await.unwrap().map(|s| s.size_bytes), Some(3_000));
+    }
+
+    pub async fn concurrent_writers_keep_totals_exact(backend: Backend) {
+        let subject = backend.fresh(None).await;
+        let store = Arc::clone(&subject.store);
+        let b = bucket("concurrent");
+        // Each key gets a run of events with rising sequencers; the last one decides the key's final state.
+        let keys = ["a", "b", "c", "d"];
+        let mut changes = Vec::new();
+        for (k, key) in keys.iter().enumerate() {
+            for step in 1..=12u64 {
+                let sequencer = format!("{step:04X}");
+                let change = if step % 5 == 0 {
+                    removed(b.as_str(), key, &sequencer)
+                } else {
+                    created(b.as_str(), key, &sequencer, 10 * step + k as u64)
+                };
+                changes.push(change);
+            }
+        }
+        fastrand::shuffle(&mut changes);
+        let tasks: Vec<_> = (0..16)
+            .map(|task| {
+                let store = Arc::clone(&store);
+                let mine: Vec<ObjectChange> = changes.iter().skip(task).step_by(16).cloned().collect();
+                tokio::spawn(async move {
+                    for change in mine {
+                        store.apply(&change).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for task in futures::future::join_all(tasks).await {
+            task.unwrap();
+        }
+        // Step 12 is a creation of 120 + k for every key.
+        let expected = totals((0..4).map(|k| 120 + k).sum(), 4);
+        assert_eq!(store.totals(&b).await.unwrap(), expected);
+        assert_eq!(store.latest(&b).await.unwrap().map(|s| s.totals()), Some(expected));
+    }
+
+    pub async fn duplicate_and_stale_events_are_skipped(backend: Backend) {
+        let subject = backend.fresh(None).await;
+        let store = subject.store.as_ref();
+        let b = "dup-bucket";
+        applied(store, created(b, "k", "10", 100)).await;
+        assert_eq!(skipped(store, created(b, "k", "10", 100)).await, SkipReason::Duplicate);
+        assert_eq!(skipped(store, created(b, "k", "0F", 999)).await, SkipReason::Stale);
+        assert_eq!(store.totals(&bucket(b)).await.unwrap(), totals(100, 1));
+        let window = store.window(&bucket(b), 0, i64::MAX).await.unwrap();
+        assert_eq!(window.samples.len(), 1, "a skipped event writes no sample");
+    }
+
+    pub async fn tombstones_refuse_older_creations(backend: Backend) {
+        let subject = backend.fresh(None).await;
+        let store = subject.store.as_ref();
+        let b = "tomb-bucket";
+        // The removal arrives before the creation it follows.
+        applied(store, removed(b, "k", "20")).await;
+        assert_eq!(skipped(store, created(b, "k", "1F", 50)).await, SkipReason::Stale);
+        assert_eq!(store.totals(&bucket(b)).await.unwrap(), totals(0, 0));
+        applied(store, created(b, "k", "21", 7)).await;
+        assert_eq!(store.totals(&bucket(b)).await.unwrap(), totals(7, 1));
+    }
+
+    pub async fn sequencers_of_different_lengths_compare_as_numbers(backend: Backend) {
+        let subject = backend.fresh(None).await;
+        let store = subject.store.as_ref();
+        let b = "seq-bucket";
+        applied(store, created(b, "k", "FF", 1)).await;
+        applied(store, created(b, "k", "0100", 2)).await;
+        assert_eq!(skipped(store, created(b, "k", "00FE", 3)).await, SkipReason::Stale);
+        assert_eq!(skipped(store, created(b, "k", "00000100", 4)).await, SkipReason::Duplicate);
+        applied(store, created(b, "k", "1000", 5)).await;
+        assert_eq!(store.totals(&bucket(b)).await.unwrap(), totals(5, 1));
+    }
+
+    pub async fn overwrites_and_removals_move_totals(backend: Backend) {
+        let subject = backend.fresh(None).await;
+        let store = subject.store.as_ref();
+        let b = "classic";
+        let sizes: Vec<u64> = vec![
+            applied(store, created(b, "assignment1.txt", "1", 18)).await.size_bytes,
+            applied(store, created(b, "assignment1.txt", "2", 27)).await.size_bytes,
+            applied(store, removed(b, "assignment1.txt", "3")).await.size_bytes,
+            applied(store, created(b, "assignment2.txt", "4", 2)).await.size_bytes,
+        ];
+        assert_eq!(sizes, vec![18, 27, 0, 2]);
+        // Removing a key never seen changes nothing but is still recorded.
+        assert_eq!(applied(store, removed(b, "ghost", "5")).await.totals(), totals(2, 1));
+        // Other buckets are separate.
+        applied(store, created("elsewhere", "x", "1", 1_000)).await;
+        assert_eq!(store.totals(&bucket(b)).await.unwrap(), totals(2, 1));
+        assert_eq!(store.totals(&bucket("elsewhere")).await.unwrap(), totals(1_000, 1));
+    }
+
+    pub async fn seeding_adds_only_unknown_keys(backend: Backend) {
+        let subject = backend.fresh(None).await;
+        let store = subject.store.as_ref();
+        let b = bucket("seeded");
+        applied(store, created(b.as_str(), "known", "5", 10)).await;
+        applied(store, removed(b.as_str(), "gone", "6")).await;
+        let listed: Vec<(ObjectKey, u64)> = [("known", 999), ("gone", 999), ("new-1", 3), ("new-2", 4)]
+            .into_iter()
+            .map(|(k, size)| (ObjectKey::parse(k).unwrap(), size))
+            .chain((0..200).map(|i| (ObjectKey::parse(format!("bulk/{i}")).unwrap(), 1)))
+            .collect();
+        assert_eq!(store.seed(&b, &listed).await.unwrap(), 202);
+        assert_eq!(store.totals(&b).await.unwrap(), totals(10 + 3 + 4 + 200, 203));
+        assert_eq!(store.latest(&b).await.unwrap().map(|s| s.totals()), Some(totals(217, 203)));
+        assert_eq!(store.seed(&b, &listed).await.unwrap(), 0, "seeding twice adds nothing");
+        // Any real event outranks a seeded row.
+        applied(store, created(b.as_str(), "new-1", "1", 30)).await;
+        assert_eq!(store.totals(&b).await.unwrap(), totals(244, 203));
+    }
+}
+
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::cases::$case(super::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod dynamodb_on_moto {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::cases::$case(super::Backend::DynamoDb).await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    window_bounds_order_and_carry_in,
+    max_and_latest,
+    samples_in_one_millisecond_are_all_kept,
+    a_large_window_is_read_through_every_page,
+    concurrent_writers_keep_totals_exact,
+    duplicate_and_stale_events_are_skipped,
+    tombstones_refuse_older_creations,
+    sequencers_of_different_lengths_compare_as_numbers,
+    overwrites_and_removals_move_totals,
+    seeding_adds_only_unknown_keys,
+);

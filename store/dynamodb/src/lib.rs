@@ -1,0 +1,86 @@
+//! The store in AWS. Two tables (their layout is `contract/dynamodb-tables.json`, which StorageStack
+//! synthesizes too; [`schema`] creates the same for tests and local endpoints):
+//!
+//! - history: PK `bucket` (S), SK `ts` (N), attributes `size_bytes`, `object_count`; GSI (`bucket`, `size_bytes`).
+//! - index: PK `pk` (S), SK `sk` (S). Key rows `obj#<bucket>` / `<key>` hold `size`, `sequencer`, `present`
+//!   (tombstones carry `expires_at` for TTL). The totals row `total#<bucket>` / `-` holds `size_bytes`,
+//!   `object_count`, a `version` bumped by every write and the `last_ts` of the latest sample.
+//!
+//! [`DynamoLedger`] (the tracker's side) writes each change as one `TransactWriteItems` conditioned on the
+//! versions it read, so the key row, the totals and the sample move together; a lost race re-reads and
+//! tries again. [`DynamoHistory`] (the api's side) reads the history table and its GSI.
+
+mod attributes;
+mod config;
+mod errors;
+mod history;
+mod ledger;
+pub mod schema;
+
+pub use config::{DEFAULT_GSI, HistoryTables, LedgerTables, Tables};
+pub use history::DynamoHistory;
+pub use ledger::DynamoLedger;
+
+/// Both sides over one set of tables, for tests and tools that need the whole store.
+#[derive(Clone)]
+pub struct DynamoStore {
+    pub ledger: DynamoLedger,
+    pub history: DynamoHistory,
+}
+
+impl DynamoStore {
+    pub fn new(client: aws_sdk_dynamodb::Client, tables: &Tables) -> Self {
+        Self {
+            ledger: DynamoLedger::new(client.clone(), tables.ledger()),
+            history: DynamoHistory::new(client, tables.history()),
+        }
+    }
+
+    pub fn with_clock(mut self, clock: domain::Clock) -> Self {
+        self.ledger = self.ledger.with_clock(clock);
+        self
+    }
+
+    pub fn with_page_size(mut self, page_size: i32) -> Self {
+        self.history = self.history.with_page_size(page_size);
+        self
+    }
+}
+
+#[async_trait::async_trait]
+impl domain::Ledger for DynamoStore {
+    async fn apply(&self, change: &domain::ObjectChange) -> Result<domain::ApplyOutcome, domain::StoreError> {
+        self.ledger.apply(change).await
+    }
+    async fn seed(
+        &self,
+        bucket: &domain::BucketName,
+        objects: &[(domain::ObjectKey, u64)],
+    ) -> Result<u64, domain::StoreError> {
+        self.ledger.seed(bucket, objects).await
+    }
+    async fn totals(&self, bucket: &domain::BucketName) -> Result<domain::Totals, domain::StoreError> {
+        self.ledger.totals(bucket).await
+    }
+}
+
+#[async_trait::async_trait]
+impl domain::History for DynamoStore {
+    async fn window(
+        &self,
+        bucket: &domain::BucketName,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<domain::Window, domain::StoreError> {
+        self.history.window(bucket, from_ms, to_ms).await
+    }
+    async fn max(&self, bucket: &domain::BucketName) -> Result<Option<domain::Sample>, domain::StoreError> {
+        self.history.max(bucket).await
+    }
+    async fn latest(
+        &self,
+        bucket: &domain::BucketName,
+    ) -> Result<Option<domain::Sample>, domain::StoreError> {
+        self.history.latest(bucket).await
+    }
+}

@@ -1,0 +1,326 @@
+//! The embedded adapter: one SQLite file in WAL mode. Every change is one `BEGIN IMMEDIATE` transaction,
+//! so several processes may share the file.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use domain::transition::{Delta, KeyState, Transition, next_sample_ts, transition};
+use domain::{
+    ApplyOutcome, BucketName, Clock, History, Ledger, ObjectChange, ObjectKey, Sample, Sequencer, StoreError,
+    Totals, Window, system_clock,
+};
+
+const BACKEND: &str = "sqlite";
+
+/// SQLite's errors (and any other failure of this adapter) as the port's error, source kept.
+trait OrStore<T> {
+    fn or_store(self) -> Result<T, StoreError>;
+}
+
+impl<T, E: Into<Box<dyn std::error::Error + Send + Sync>>> OrStore<T> for Result<T, E> {
+    fn or_store(self) -> Result<T, StoreError> {
+        self.map_err(|error| StoreError::backend(BACKEND, error))
+    }
+}
+
+/// A failure with no error value of its own to keep, such as a folder that cannot be created.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}")]
+struct Failed {
+    what: String,
+    #[source]
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS objects (
+    bucket    TEXT    NOT NULL,
+    key       TEXT    NOT NULL,
+    size      INTEGER NOT NULL,
+    sequencer TEXT    NOT NULL,
+    present   INTEGER NOT NULL,
+    PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS totals (
+    bucket       TEXT    PRIMARY KEY,
+    size_bytes   INTEGER NOT NULL,
+    object_count INTEGER NOT NULL,
+    last_ts      INTEGER
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS samples (
+    bucket       TEXT    NOT NULL,
+    ts           INTEGER NOT NULL,
+    size_bytes   INTEGER NOT NULL,
+    object_count INTEGER NOT NULL,
+    PRIMARY KEY (bucket, ts)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS samples_by_size ON samples (bucket, size_bytes);
+";
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    connection: Arc<Mutex<Connection>>,
+    clock: Clock,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and its parent folder.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let path = path.to_owned();
+        let connection = tokio::task::spawn_blocking(move || -> Result<Connection, StoreError> {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| Failed {
+                        what: format!("cannot create {}", parent.display()),
+                        source: e.into(),
+                    })
+                    .or_store()?;
+            }
+            let connection = Connection::open(&path)
+                .map_err(|e| Failed { what: format!("cannot open {}", path.display()), source: e.into() })
+                .or_store()?;
+            connection.busy_timeout(std::time::Duration::from_secs(10)).or_store()?;
+            connection
+                .pragma_update(None, "journal_mode", "WAL")
+                .and_then(|()| connection.pragma_update(None, "synchronous", "NORMAL"))
+                .and_then(|()| connection.execute_batch(SCHEMA))
+                .or_store()?;
+            Ok(connection)
+        })
+        .await
+        .or_store()??;
+        Ok(Self { connection: Arc::new(Mutex::new(connection)), clock: system_clock() })
+    }
+
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection, &Clock) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let connection = Arc::clone(&self.connection);
+        let clock = Arc::clone(&self.clock);
+        tokio::task::spawn_blocking(move || {
+            let mut connection = connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            work(&mut connection, &clock)
+        })
+        .await
+        .or_store()?
+    }
+}
+
+fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn read_totals(tx: &Connection, bucket: &str) -> rusqlite::Result<(Totals, Option<i64>)> {
+    tx.query_row(
+        "SELECT size_bytes, object_count, last_ts FROM totals WHERE bucket = ?1",
+        params![bucket],
+        |row| {
+            Ok((
+                Totals {
+                    size_bytes: row.get::<_, i64>(0)? as u64,
+                    object_count: row.get::<_, i64>(1)? as u64,
+                },
+                row.get(2)?,
+            ))
+        },
+    )
+    .optional()
+    .map(Option::unwrap_or_default)
+}
+
+/// Writes the new totals and their sample; the caller's transaction makes both one step.
+fn record(
+    tx: &Connection,
+    bucket: &BucketName,
+    totals: Totals,
+    last_ts: Option<i64>,
+    clock: &Clock,
+) -> rusqlite::Result<Sample> {
+    let ts = next_sample_ts(clock(), last_ts);
+    tx.execute(
+        "INSERT INTO totals (bucket, size_bytes, object_count, last_ts) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (bucket) DO UPDATE SET size_bytes = ?2, object_count = ?3, last_ts = ?4",
+        params![bucket.as_str(), to_i64(totals.size_bytes), to_i64(totals.object_count), ts],
+    )?;
+    tx.execute(
+        "INSERT INTO samples (bucket, ts, size_bytes, object_count) VALUES (?1, ?2, ?3, ?4)",
+        params![bucket.as_str(), ts, to_i64(totals.size_bytes), to_i64(totals.object_count)],
+    )?;
+    Ok(Sample {
+        bucket: bucket.clone(),
+        ts_ms: ts,
+        size_bytes: totals.size_bytes,
+        object_count: totals.object_count,
+    })
+}
+
+fn read_key(tx: &Connection, bucket: &str, key: &str) -> Result<Option<KeyState>, StoreError> {
+    let row = tx
+        .query_row(
+            "SELECT sequencer, present, size FROM objects WHERE bucket = ?1 AND key = ?2",
+            params![bucket, key],
+            |row| Ok((row.get::<_, String>(0)?, row.get::<_, bool>(1)?, row.get::<_, i64>(2)?)),
+        )
+        .optional()
+        .or_store()?;
+    row.map(|(sequencer, present, size)| {
+        let sequencer = Sequencer::parse(sequencer)
+            .map_err(|e| StoreError::Corrupt { backend: BACKEND, message: e.to_string() })?;
+        Ok(KeyState { sequencer, present, size: size as u64 })
+    })
+    .transpose()
+}
+
+fn write_key(tx: &Connection, bucket: &str, key: &str, state: &KeyState) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO objects (bucket, key, size, sequencer, present) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (bucket, key) DO UPDATE SET size = ?3, sequencer = ?4, present = ?5",
+        params![bucket, key, to_i64(state.size), state.sequencer.as_str(), state.present],
+    )?;
+    Ok(())
+}
+
+fn sample_from_row(bucket: &BucketName, row: &rusqlite::Row<'_>) -> rusqlite::Result<Sample> {
+    Ok(Sample {
+        bucket: bucket.clone(),
+        ts_ms: row.get(0)?,
+        size_bytes: row.get::<_, i64>(1)? as u64,
+        object_count: row.get::<_, i64>(2)? as u64,
+    })
+}
+
+#[async_trait]
+impl Ledger for SqliteStore {
+    async fn apply(&self, change: &ObjectChange) -> Result<ApplyOutcome, StoreError> {
+        let change = change.clone();
+        self.run(move |connection, clock| {
+            let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate).or_store()?;
+            let bucket = change.bucket.as_str();
+            let current = read_key(&tx, bucket, change.key.as_str())?;
+            let (totals, last_ts) = read_totals(&tx, bucket).or_store()?;
+            let outcome = match transition(current.as_ref(), &change) {
+                Transition::Skip(reason) => ApplyOutcome::Skipped { reason, totals },
+                Transition::Apply { next, delta } => {
+                    write_key(&tx, bucket, change.key.as_str(), &next).or_store()?;
+                    let sample =
+                        record(&tx, &change.bucket, totals.shifted(delta), last_ts, clock).or_store()?;
+                    ApplyOutcome::Applied(sample)
+                }
+            };
+            tx.commit().or_store()?;
+            Ok(outcome)
+        })
+        .await
+    }
+
+    async fn seed(&self, bucket: &BucketName, objects: &[(ObjectKey, u64)]) -> Result<u64, StoreError> {
+        let bucket = bucket.clone();
+        let objects = objects.to_vec();
+        self.run(move |connection, clock| {
+            let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate).or_store()?;
+            let mut delta = Delta::default();
+            let mut added = 0;
+            for (key, size) in &objects {
+                let inserted = tx
+                    .execute(
+                        "INSERT INTO objects (bucket, key, size, sequencer, present)
+                         VALUES (?1, ?2, ?3, ?4, 1) ON CONFLICT DO NOTHING",
+                        params![bucket.as_str(), key.as_str(), to_i64(*size), Sequencer::lowest().as_str()],
+                    )
+                    .or_store()?;
+                if inserted == 1 {
+                    added += 1;
+                    delta = delta.plus(Delta { size_bytes: i128::from(*size), object_count: 1 });
+                }
+            }
+            if added > 0 {
+                let (totals, last_ts) = read_totals(&tx, bucket.as_str()).or_store()?;
+                record(&tx, &bucket, totals.shifted(delta), last_ts, clock).or_store()?;
+            }
+            tx.commit().or_store()?;
+            Ok(added)
+        })
+        .await
+    }
+
+    async fn totals(&self, bucket: &BucketName) -> Result<Totals, StoreError> {
+        let bucket = bucket.clone();
+        self.run(move |connection, _| {
+            read_totals(connection, bucket.as_str()).map(|(totals, _)| totals).or_store()
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl History for SqliteStore {
+    async fn window(&self, bucket: &BucketName, from_ms: i64, to_ms: i64) -> Result<Window, StoreError> {
+        let bucket = bucket.clone();
+        self.run(move |connection, _| {
+            let tx = connection.transaction().or_store()?;
+            let carry_in = tx
+                .query_row(
+                    "SELECT ts, size_bytes, object_count FROM samples
+                     WHERE bucket = ?1 AND ts < ?2 ORDER BY ts DESC LIMIT 1",
+                    params![bucket.as_str(), from_ms],
+                    |row| sample_from_row(&bucket, row),
+                )
+                .optional()
+                .or_store()?;
+            let samples = tx
+                .prepare_cached(
+                    "SELECT ts, size_bytes, object_count FROM samples
+                     WHERE bucket = ?1 AND ts BETWEEN ?2 AND ?3 ORDER BY ts",
+                )
+                .and_then(|mut statement| {
+                    statement
+                        .query_map(params![bucket.as_str(), from_ms, to_ms], |row| {
+                            sample_from_row(&bucket, row)
+                        })?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .or_store()?;
+            Ok(Window { carry_in, samples })
+        })
+        .await
+    }
+
+    async fn max(&self, bucket: &BucketName) -> Result<Option<Sample>, StoreError> {
+        self.one_sample(
+            bucket,
+            "SELECT ts, size_bytes, object_count FROM samples
+             WHERE bucket = ?1 ORDER BY size_bytes DESC, ts DESC LIMIT 1",
+        )
+        .await
+    }
+
+    async fn latest(&self, bucket: &BucketName) -> Result<Option<Sample>, StoreError> {
+        self.one_sample(
+            bucket,
+            "SELECT ts, size_bytes, object_count FROM samples WHERE bucket = ?1 ORDER BY ts DESC LIMIT 1",
+        )
+        .await
+    }
+}
+
+impl SqliteStore {
+    async fn one_sample(&self, bucket: &BucketName, sql: &'static str) -> Result<Option<Sample>, StoreError> {
+        let bucket = bucket.clone();
+        self.run(move |connection, _| {
+            connection
+                .query_row(sql, params![bucket.as_str()], |row| sample_from_row(&bucket, row))
+                .optional()
+                .or_store()
+        })
+        .await
+    }
+}

@@ -1,0 +1,141 @@
+use aws_sdk_s3::primitives::ByteStream;
+use domain::{Ledger, Totals};
+
+use testkit::listed_totals;
+
+use crate::helpers::{classic_options, get_json, sizes, start_stack};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_driver_scenario_is_tracked_and_plotted() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = start_stack(dir.path(), false).await;
+    let api = stack.api_url();
+    let sdk = startup::local::sdk_config(&stack.s3_url()).await;
+    let s3 = driver::S3::new(&sdk);
+
+    let summary = driver::run(&s3, &classic_options(&api, stack.bucket(), 60), |_| ()).await.unwrap();
+    let expected: Vec<u64> = summary.steps.iter().map(|s| s.expected_bucket_size_bytes).collect();
+    assert_eq!(expected, vec![18, 27, 0, 2]);
+    assert_eq!(summary.plot.samples, vec![18, 27, 0, 2], "the api saw every change");
+    assert_eq!(summary.plot.max_size_bytes, Some(27));
+
+    stack.settled().await;
+    let (status, window) = get_json(&format!("{api}/window?seconds=60")).await;
+    assert_eq!(status, 200);
+    assert_eq!(sizes(&window["samples"]), vec![18, 27, 0, 2]);
+    let (_, max) = get_json(&format!("{api}/max")).await;
+    assert_eq!(max["size_bytes"], 27);
+
+    // The plot is in the bucket, and its presigned URL serves it; a tampered one is refused.
+    let client = startup::s3_client(&sdk);
+    let stored =
+        client.get_object().bucket(stack.bucket().as_str()).key("plots/plot.png").send().await.unwrap();
+    let stored = stored.body.collect().await.unwrap().into_bytes();
+    assert!(stored.starts_with(b"\x89PNG"));
+    let served = reqwest::get(&summary.plot.url).await.unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.bytes().await.unwrap(), stored);
+    let tampered = summary.plot.url.replace("plots/plot.png", "plots/other.png");
+    assert_eq!(reqwest::get(&tampered).await.unwrap().status(), 403);
+
+    // Only what the scenario leaves is left: assignment2.txt (and the plot).
+    assert_eq!(
+        listed_totals(&client, stack.bucket().as_str()).await,
+        Totals { size_bytes: 2, object_count: 1 }
+    );
+    stack.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn any_s3_client_is_tracked_and_history_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = start_stack(dir.path(), false).await;
+    let bucket = stack.bucket().clone();
+    let client = startup::s3_client(&startup::local::sdk_config(&stack.s3_url()).await);
+    client
+        .put_object()
+        .bucket(bucket.as_str())
+        .key("reports/2026 Q3+final été.txt")
+        .body(ByteStream::from(vec![1u8; 1_024]))
+        .send()
+        .await
+        .unwrap();
+    stack.settled().await;
+    assert_eq!(stack.store().totals(&bucket).await.unwrap(), Totals { size_bytes: 1_024, object_count: 1 });
+    stack.shutdown().await;
+
+    let again = start_stack(dir.path(), false).await;
+    let (_, max) = get_json(&format!("{}/max", again.api_url())).await;
+    assert_eq!(max["size_bytes"], 1_024, "the history survived");
+    assert_eq!(again.reconciled().added, 0, "nothing was missed");
+    again.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn objects_that_arrived_unnotified_are_reconciled_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("s3/size-tracking-local/old")).unwrap();
+    std::fs::write(dir.path().join("s3/size-tracking-local/old/file.bin"), vec![0u8; 300]).unwrap();
+    let stack = start_stack(dir.path(), false).await;
+    assert_eq!(stack.reconciled().added, 1);
+    let (_, max) = get_json(&format!("{}/max", stack.api_url())).await;
+    assert_eq!(max["size_bytes"], 300);
+    stack.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_chaos_the_totals_stay_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = start_stack(dir.path(), true).await;
+    let bucket = stack.bucket().as_str().to_owned();
+    let client = startup::s3_client(&startup::local::sdk_config(&stack.s3_url()).await);
+    let mut tasks = Vec::new();
+    for worker in 0..4u64 {
+        let client = client.clone();
+        let bucket = bucket.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut rng = fastrand::Rng::with_seed(worker);
+            for _ in 0..250 {
+                let key = format!("chaos/{}", rng.u8(0..40));
+                if rng.u8(0..3) == 0 {
+                    client.delete_object().bucket(&bucket).key(&key).send().await.unwrap();
+                } else {
+                    let body = vec![7u8; rng.usize(0..2_000)];
+                    client
+                        .put_object()
+                        .bucket(&bucket)
+                        .key(&key)
+                        .body(ByteStream::from(body))
+                        .send()
+                        .await
+                        .unwrap();
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    stack.settled().await;
+    let tracked = stack.store().totals(stack.bucket()).await.unwrap();
+    assert_eq!(tracked, listed_totals(&client, &bucket).await);
+    stack.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_in_use_is_one_clear_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let error = local::stack::start(local::stack::StackConfig {
+        data_dir: dir.path().to_owned(),
+        s3_addr: taken.local_addr().unwrap(),
+        api_addr: "127.0.0.1:0".parse().unwrap(),
+        bucket: domain::BucketName::parse("size-tracking-local").unwrap(),
+        chaos: false,
+    })
+    .await
+    .err()
+    .expect("the port is taken");
+    assert!(error.to_string().contains(&taken.local_addr().unwrap().to_string()), "{error}");
+    assert!(error.to_string().contains("in use"), "{error}");
+}
