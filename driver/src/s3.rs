@@ -65,7 +65,12 @@ impl S3 {
                 None => "AWS S3".to_owned(),
             },
         };
-        Self { client: startup::s3_client(sdk), endpoint }
+        Self::with_client(startup::s3_client(sdk), endpoint)
+    }
+
+    /// `client`, named `endpoint` in messages.
+    pub fn with_client(client: aws_sdk_s3::Client, endpoint: impl Into<String>) -> Self {
+        Self { client, endpoint: endpoint.into() }
     }
 
     pub async fn connect(endpoint: &S3Endpoint) -> Self {

@@ -3,6 +3,7 @@
 //! other's tables, buckets or queues, and the deployment contract (`contract/`).
 
 mod aws;
+pub mod calls;
 pub mod contract;
 mod moto;
 

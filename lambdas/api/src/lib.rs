@@ -12,11 +12,9 @@ use store_dynamodb::DynamoHistory;
 /// Builds the app once (SDK clients, their connections warmed), then serves it in the configured mode.
 pub async fn run(config: ApiLambdaConfig) -> ExitCode {
     let sdk = startup::sdk_config().await;
-    let history = DynamoHistory::new(aws_sdk_dynamodb::Client::new(&sdk), config.tables);
-    let s3 = startup::s3_client(&sdk);
-    tokio::join!(history.warm_up(&config.bucket), warm_up_s3(&s3, &config.bucket));
-    let app = Application::build(Arc::new(history), s3, config.bucket);
-    let result = match config.mode {
+    let mode = config.mode;
+    let app = application(config, aws_sdk_dynamodb::Client::new(&sdk), startup::s3_client(&sdk)).await;
+    let result = match mode {
         Mode::WebAdapter(addr) => match tokio::net::TcpListener::bind(addr).await {
             Ok(listener) => {
                 tracing::info!("Plot API listening on http://{addr} for the Lambda Web Adapter");
@@ -33,6 +31,17 @@ pub async fn run(config: ApiLambdaConfig) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The app the function serves, on `dynamodb` and `s3`, their connections opened.
+pub async fn application(
+    config: ApiLambdaConfig,
+    dynamodb: aws_sdk_dynamodb::Client,
+    s3: aws_sdk_s3::Client,
+) -> Application {
+    let history = DynamoHistory::new(dynamodb, config.tables);
+    tokio::join!(history.warm_up(&config.bucket), warm_up_s3(&s3, &config.bucket));
+    Application::build(Arc::new(history), s3, config.bucket)
 }
 
 /// Opens the connection to S3 (TLS included) with one HEAD of the latest plot, which the function may

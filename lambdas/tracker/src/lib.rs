@@ -12,13 +12,19 @@ use tracker::Tracker;
 /// Builds the tracker once (the SDK client, its connection warmed), then serves invocations.
 pub async fn run(config: TrackerLambdaConfig) -> ExitCode {
     let sdk = startup::sdk_config().await;
-    let ledger = DynamoLedger::new(aws_sdk_dynamodb::Client::new(&sdk), config.tables);
-    ledger.warm_up().await;
-    match tracker::lambda::run(Tracker::new(Arc::new(ledger), config.rules)).await {
+    let tracker = tracker(config, aws_sdk_dynamodb::Client::new(&sdk)).await;
+    match tracker::lambda::run(tracker).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(%error, "the Lambda runtime stopped");
             ExitCode::FAILURE
         }
     }
+}
+
+/// The tracker the function runs, on `dynamodb`, its connection opened.
+pub async fn tracker(config: TrackerLambdaConfig, dynamodb: aws_sdk_dynamodb::Client) -> Tracker {
+    let ledger = DynamoLedger::new(dynamodb, config.tables);
+    ledger.warm_up().await;
+    Tracker::new(Arc::new(ledger), config.rules)
 }

@@ -1,0 +1,34 @@
+//! The tracker function makes exactly the AWS calls `contract/functions.json` grants it: no call it
+//! would be refused, and no grant it never uses.
+
+use std::collections::BTreeSet;
+
+use store_dynamodb::LedgerTables;
+use testkit::calls::CallRecorder;
+use testkit::contract::FunctionContract;
+use tracker::TrackingRules;
+use tracker_lambda::TrackerLambdaConfig;
+
+fn notification(name: &str) -> serde_json::Value {
+    let path = testkit::workspace_root().join("tracker/tests/fixtures").join(name);
+    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn every_call_is_granted_and_every_grant_is_used() {
+    let sdk = testkit::moto_sdk_config().await;
+    let tables = testkit::moto_tables(&sdk).await;
+    let recorder = CallRecorder::default();
+    let config = TrackerLambdaConfig {
+        tables: LedgerTables { history: tables.history.clone(), index: tables.index.clone() },
+        rules: TrackingRules::default(),
+    };
+    let tracker = tracker_lambda::tracker(config, recorder.dynamodb(&sdk)).await;
+    // A creation, an overwrite, a removal, a redelivery and a plot write: every path a record takes.
+    for name in ["s3-put.json", "s3-overwrite.json", "s3-delete.json", "s3-delete.json", "s3-plot-write.json"]
+    {
+        tracker::lambda::handle(&tracker, notification(name)).await.unwrap();
+    }
+    let granted: BTreeSet<String> = FunctionContract::load("tracker").calls.into_iter().collect();
+    assert_eq!(recorder.calls(), granted, "calls made (left) and granted in contract/functions.json (right)");
+}
