@@ -24,9 +24,12 @@ pub fn moto_endpoint() -> String {
         .clone()
 }
 
-/// Stops the whole test binary with one message: every other test would fail the same way.
+/// Stops the whole test binary with one message: every other test would fail the same way. Written to
+/// the stderr handle itself, which the test harness does not capture (its `eprintln!` capture would be
+/// lost with the process).
 fn fail_once(problem: &str) -> ! {
-    eprintln!("\nerror: the tests need moto, the AWS peer: {problem}\n");
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "\nerror: the tests need moto, the AWS peer: {problem}\n");
     std::process::exit(1);
 }
 
