@@ -42,11 +42,34 @@ pub fn expires_seconds(raw: Option<&str>) -> Result<u64, ApiError> {
     raw.map_or(Ok(DEFAULT_EXPIRES_SECONDS), |raw| whole_number("expires", raw, 1, MAX_EXPIRES_SECONDS))
 }
 
-/// The bucket a request names, or the configured one.
-pub fn bucket(state: &AppState, raw: Option<&str>) -> Result<BucketName, ApiError> {
-    match raw {
-        None => Ok(state.config().default_bucket.clone()),
-        Some(raw) => BucketName::parse(raw).map_err(|e| ApiError::invalid("bucket", e.to_string())),
+/// The `bucket` query parameter, shared by every route that reads a bucket's history.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BucketQuery {
+    /// A tracked bucket (default: the configured one): an S3 bucket name.
+    #[param(
+        example = "size-tracking-local",
+        min_length = 3,
+        max_length = 63,
+        pattern = "^[a-z0-9][a-z0-9.-]*[a-z0-9]$"
+    )]
+    bucket: Option<String>,
+}
+
+/// The bucket a request names (`?bucket=`), validated, or the configured one.
+pub struct RequestedBucket(pub BucketName);
+
+impl FromRequestParts<AppState> for RequestedBucket {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Params(query) = Params::<BucketQuery>::from_request_parts(parts, state).await?;
+        match query.bucket {
+            None => Ok(Self(state.config().default_bucket.clone())),
+            Some(raw) => {
+                BucketName::parse(raw).map(Self).map_err(|e| ApiError::invalid("bucket", e.to_string()))
+            }
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::error::{ApiError, ErrorBody};
-use crate::params::{self, DEFAULT_EXPIRES_SECONDS, Params};
+use crate::params::{self, BucketQuery, DEFAULT_EXPIRES_SECONDS, Params, RequestedBucket};
 use crate::plot::{PlotInput, render_png};
 use crate::routes::presign::presigned_get;
 use crate::routes::window::read_window;
@@ -20,14 +20,6 @@ pub struct PlotQuery {
     /// The window's length in seconds, ending now (1 … 2678400, default 10).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 2678400, example = 10)]
     window: Option<String>,
-    /// A tracked bucket (default: the configured one): an S3 bucket name.
-    #[param(
-        example = "size-tracking-local",
-        min_length = 3,
-        max_length = 63,
-        pattern = "^[a-z0-9][a-z0-9.-]*[a-z0-9]$"
-    )]
-    bucket: Option<String>,
 }
 
 /// Whether the client asked for the image itself rather than JSON.
@@ -39,7 +31,7 @@ fn wants_png(headers: &HeaderMap) -> bool {
 /// Plots the last `window` seconds and the all-time max, stores the PNG in the bucket and links to it.
 ///
 /// With `Accept: image/png` the answer is the image itself.
-#[utoipa::path(get, path = "/plot", tag = "plot", params(PlotQuery),
+#[utoipa::path(get, path = "/plot", tag = "plot", params(PlotQuery, BucketQuery),
     responses(
         (status = 200, description = "The plot was stored; here is where", content(
             (PlotView = "application/json"),
@@ -52,9 +44,9 @@ pub async fn get_plot(
     State(state): State<AppState>,
     headers: HeaderMap,
     Params(query): Params<PlotQuery>,
+    RequestedBucket(bucket): RequestedBucket,
 ) -> Result<Response, ApiError> {
     let seconds = params::window_seconds("window", query.window.as_deref())?;
-    let bucket = params::bucket(&state, query.bucket.as_deref())?;
     let (read, max) = tokio::try_join!(read_window(&state, &bucket, seconds), async {
         state.history().max(&bucket).await.map_err(ApiError::from)
     })?;

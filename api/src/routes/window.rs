@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::error::{ApiError, ErrorBody};
-use crate::params::{self, Params};
+use crate::params::{self, BucketQuery, Params, RequestedBucket};
 use crate::state::AppState;
 use crate::views::{SampleView, WindowView};
 
@@ -15,14 +15,6 @@ pub struct WindowQuery {
     /// The window's length in seconds, ending now (1 … 2678400).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 2678400, example = 10)]
     seconds: Option<String>,
-    /// A tracked bucket (default: the configured one): an S3 bucket name.
-    #[param(
-        example = "size-tracking-local",
-        min_length = 3,
-        max_length = 63,
-        pattern = "^[a-z0-9][a-z0-9.-]*[a-z0-9]$"
-    )]
-    bucket: Option<String>,
 }
 
 /// A window of the history ending now: its bounds (epoch ms), the sample it opens with, and its samples.
@@ -57,7 +49,7 @@ impl ReadWindow {
 }
 
 /// The samples of the last `seconds` seconds, oldest first, with the sample before the window.
-#[utoipa::path(get, path = "/window", tag = "history", params(WindowQuery),
+#[utoipa::path(get, path = "/window", tag = "history", params(WindowQuery, BucketQuery),
     responses(
         (status = 200, description = "The window's samples", body = WindowView),
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
@@ -66,9 +58,9 @@ impl ReadWindow {
 pub async fn get_window(
     State(state): State<AppState>,
     Params(query): Params<WindowQuery>,
+    RequestedBucket(bucket): RequestedBucket,
 ) -> Result<Json<WindowView>, ApiError> {
     let seconds = params::window_seconds("seconds", query.seconds.as_deref())?;
-    let bucket = params::bucket(&state, query.bucket.as_deref())?;
     let read = read_window(&state, &bucket, seconds).await?;
     Ok(Json(read.view(&bucket, seconds)))
 }
