@@ -86,7 +86,7 @@ pub async fn apply_files(tracker: &Tracker, files: &[PathBuf]) -> ExitCode {
         let reports = match tracker.handle(&notification).await {
             Ok(reports) => reports,
             Err(error) => {
-                eprintln!("error: {}: the store failed: {error}", path.display());
+                eprintln!("error: {}: {error}", path.display());
                 return ExitCode::FAILURE;
             }
         };

@@ -35,6 +35,26 @@ impl Sequencer {
         &self.0
     }
 
+    /// The next sequencer: this one plus one, as a hex number (one digit longer on overflow).
+    pub fn successor(&self) -> Self {
+        let mut digits: Vec<u8> = self.0.bytes().collect();
+        for digit in digits.iter_mut().rev() {
+            match *digit {
+                b'F' => *digit = b'0',
+                b'9' => {
+                    *digit = b'A';
+                    return Self(String::from_utf8(digits).expect("hex digits"));
+                }
+                _ => {
+                    *digit += 1;
+                    return Self(String::from_utf8(digits).expect("hex digits"));
+                }
+            }
+        }
+        digits.insert(0, b'1');
+        Self(String::from_utf8(digits).expect("hex digits"))
+    }
+
     fn significant(&self) -> &str {
         let trimmed = self.0.trim_start_matches('0');
         if trimmed.is_empty() { "0" } else { trimmed }
@@ -83,6 +103,15 @@ mod tests {
         assert_eq!(seq("00AB").cmp(&seq("ab")), Ordering::Equal);
         assert!(seq("0062B1A6F0A1B2C3D4") < seq("0062B1A6F0A1B2C3D5"));
         assert!(Sequencer::lowest() < seq("1"));
+    }
+
+    #[test]
+    fn the_successor_is_one_more() {
+        assert_eq!(seq("0FF").successor(), seq("100"));
+        assert_eq!(seq("19").successor().as_str(), "1A");
+        assert_eq!(seq("FF").successor().as_str(), "100");
+        assert_eq!(seq("0062B1A6F0A1B2C3D4").successor().as_str(), "0062B1A6F0A1B2C3D5");
+        assert!(seq("ABC").successor() > seq("ABC"));
     }
 
     #[test]

@@ -55,7 +55,8 @@ async fn the_driver_scenario_on_moto() {
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let queue_url = testkit::notify_new_queue(&s3, &sqs, bucket.as_str()).await;
 
-    let tracker = Tracker::new(store.clone(), tracker::TrackingRules::default());
+    let tracker = Tracker::new(store.clone(), tracker::TrackingRules::default())
+        .with_current_objects(Arc::new(s3.clone()));
     let (stop, stopped) = watch::channel(false);
     let poller = tokio::spawn(poll(sqs, queue_url, tracker, stopped));
 

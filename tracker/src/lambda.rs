@@ -11,8 +11,8 @@ use crate::report::Outcome;
 pub enum HandlerError {
     #[error("malformed notification: {0}")]
     Event(#[from] EventError),
-    #[error("store unavailable: {0}")]
-    Store(#[from] domain::StoreError),
+    #[error("cannot apply it now: {0}")]
+    Track(#[from] crate::TrackError),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

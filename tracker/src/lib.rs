@@ -5,6 +5,7 @@
 //! that exist without having been notified, and [`lambda`] is the Lambda function's handler (its binary is
 //! `lambdas/tracker`; the command line is the workspace's `tracker` binary).
 
+mod current;
 pub mod event;
 pub mod lambda;
 pub mod reconcile;
@@ -12,6 +13,7 @@ mod report;
 mod rules;
 mod tracking;
 
+pub use current::CurrentObjects;
 pub use report::{Outcome, RecordReport, SkipReason};
 pub use rules::TrackingRules;
-pub use tracking::Tracker;
+pub use tracking::{TrackError, Tracker};

@@ -5,8 +5,12 @@ use domain::{BucketName, Ledger, ObjectKey, StoreError, Totals};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {
-    #[error("listing s3://{bucket} failed: {message}")]
-    Listing { bucket: String, message: String },
+    #[error("listing s3://{bucket} failed: {}", domain::ErrorChain(.source.as_ref()))]
+    Listing {
+        bucket: BucketName,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -36,15 +40,18 @@ pub async fn reconcile(
     reserved_prefixes: &[String],
     mut on_progress: impl FnMut(Progress),
 ) -> Result<ReconcileReport, ReconcileError> {
-    let listing_failed = |message: String| ReconcileError::Listing { bucket: bucket.to_string(), message };
+    let listing_failed = |source: Box<dyn std::error::Error + Send + Sync>| ReconcileError::Listing {
+        bucket: bucket.clone(),
+        source,
+    };
     let mut progress = Progress::default();
     let mut pages = s3.list_objects_v2().bucket(bucket.as_str()).into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| listing_failed(aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
+        let page = page.map_err(|e| listing_failed(e.into()))?;
         let mut objects = Vec::with_capacity(page.contents().len());
         for object in page.contents() {
             let Some(key) = object.key() else { continue };
-            let key = ObjectKey::parse(key).map_err(|e| listing_failed(e.to_string()))?;
+            let key = ObjectKey::parse(key).map_err(|e| listing_failed(e.into()))?;
             if key.is_under_any(reserved_prefixes) {
                 continue;
             }

@@ -16,13 +16,15 @@ pub enum Notification {
 /// One record, understood.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record {
+    /// A change ordered by the sequencer its sender gave (S3 always does).
     Change(ObjectChange),
+    /// A change from a sender that gives no sequencer (some S3-compatible servers), ordered by its
+    /// `eventTime` alone. Two changes of one key in the same instant then carry the same sequencer, and
+    /// nothing in either event says which came last: the tracker resolves such a tie by reading the
+    /// object's current state (see [`Tracker::with_current_objects`](crate::Tracker::with_current_objects)).
+    TimeOrdered(ObjectChange),
     /// A record that names an object but changes no size (restore, tagging, ACL, replication…).
-    NotAChange {
-        bucket: BucketName,
-        key: ObjectKey,
-        event_name: String,
-    },
+    NotAChange { bucket: BucketName, key: ObjectKey, event_name: String },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -107,15 +109,19 @@ fn parse_record(record: &WireRecord) -> Result<Record, String> {
         return Ok(Record::NotAChange { bucket, key, event_name });
     };
 
-    let sequencer = match record.s3.object.sequencer.as_deref() {
-        Some(text) => Sequencer::parse(text).map_err(|e| e.to_string())?,
-        None => sequencer_from_time(record)?,
-    };
-    Ok(Record::Change(ObjectChange { bucket, key, sequencer, kind }))
+    Ok(match record.s3.object.sequencer.as_deref() {
+        Some(text) => {
+            let sequencer = Sequencer::parse(text).map_err(|e| e.to_string())?;
+            Record::Change(ObjectChange { bucket, key, sequencer, kind })
+        }
+        None => {
+            Record::TimeOrdered(ObjectChange { bucket, key, sequencer: sequencer_from_time(record)?, kind })
+        }
+    })
 }
 
 /// S3 always sends a sequencer for object changes; some S3-compatible servers do not. Their records are
-/// ordered by event time instead, which keeps redeliveries idempotent.
+/// ordered by event time instead (in microseconds), which keeps redeliveries idempotent.
 fn sequencer_from_time(record: &WireRecord) -> Result<Sequencer, String> {
     let text = record.event_time.as_deref().ok_or("neither s3.object.sequencer nor eventTime is present")?;
     let time = DateTime::parse_from_rfc3339(text)

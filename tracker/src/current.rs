@@ -1,0 +1,31 @@
+//! The object's state as S3 holds it now: what settles a tie between two changes of one key that carry
+//! the same time-derived sequencer.
+
+use async_trait::async_trait;
+use domain::{BucketName, ObjectKey};
+
+/// Reads whether an object exists now, and its size.
+#[async_trait]
+pub trait CurrentObjects: Send + Sync {
+    /// `Some(size)` when the object exists, `None` when it does not.
+    async fn size_of(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+    ) -> Result<Option<u64>, Box<dyn std::error::Error + Send + Sync>>;
+}
+
+#[async_trait]
+impl CurrentObjects for aws_sdk_s3::Client {
+    async fn size_of(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+    ) -> Result<Option<u64>, Box<dyn std::error::Error + Send + Sync>> {
+        match self.head_object().bucket(bucket.as_str()).key(key.as_str()).send().await {
+            Ok(head) => Ok(Some(u64::try_from(head.content_length().unwrap_or(0)).unwrap_or(0))),
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
