@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use domain::{BucketName, ChangeKind, Totals};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use domain::{BucketName, ChangeKind, Ledger, StoreError, Totals};
 use store_sqlite::SqliteStore;
 use tracker::event::{Notification, Record, parse_notification};
 use tracker::{SkipReason, Tracker, TrackingRules};
@@ -149,5 +151,64 @@ async fn the_lambda_handler_summarises_and_fails_on_bad_input() {
     let again = tracker::lambda::handle(&tracker, payload).await.unwrap();
     assert_eq!((again.applied, again.skipped), (0, 1), "a redelivery is skipped");
     let bad = tracker::lambda::handle(&tracker, serde_json::json!({"Records": [{}]})).await;
-    assert!(bad.is_err());
+    match bad {
+        Err(tracker::lambda::HandlerError::Event(error)) => {
+            assert!(error.to_string().starts_with("not an S3 event notification"), "{error}")
+        }
+        other => panic!("a malformed notification is an event error, got {other:?}"),
+    }
+}
+
+/// A ledger that fails its `fail_at`-th `apply` (counting from 1) once, as a store outage would.
+struct FailingOnce {
+    inner: Arc<dyn Ledger>,
+    calls: AtomicUsize,
+    fail_at: usize,
+}
+
+#[async_trait::async_trait]
+impl Ledger for FailingOnce {
+    async fn apply(&self, change: &domain::ObjectChange) -> Result<domain::ApplyOutcome, StoreError> {
+        if self.calls.fetch_add(1, Ordering::SeqCst) + 1 == self.fail_at {
+            return Err(StoreError::backend("test", "the store is unavailable"));
+        }
+        self.inner.apply(change).await
+    }
+    async fn seed(
+        &self,
+        bucket: &BucketName,
+        objects: &[(domain::ObjectKey, u64)],
+    ) -> Result<u64, StoreError> {
+        self.inner.seed(bucket, objects).await
+    }
+    async fn totals(&self, bucket: &BucketName) -> Result<Totals, StoreError> {
+        self.inner.totals(bucket).await
+    }
+}
+
+/// A store failure part-way through a notification of several records fails the invocation (so Lambda
+/// delivers it again), and the redelivery applies the rest without counting the first records twice.
+#[tokio::test]
+async fn a_store_failure_mid_notification_fails_it_and_the_redelivery_completes_it() {
+    let (plain, _dir) = tracker().await;
+    let ledger =
+        Arc::new(FailingOnce { inner: plain.ledger().clone(), calls: AtomicUsize::new(0), fail_at: 2 });
+    let tracker = Tracker::new(ledger, TrackingRules::default());
+    let mut records = Vec::new();
+    for name in ["s3-put.json", "s3-overwrite.json", "s3-delete.json"] {
+        let value: serde_json::Value = serde_json::from_slice(&fixture(name)).unwrap();
+        records.extend(value["Records"].as_array().unwrap().iter().cloned());
+    }
+    let three = serde_json::json!({ "Records": records });
+    let failed = tracker::lambda::handle(&tracker, three.clone()).await;
+    assert!(matches!(failed, Err(tracker::lambda::HandlerError::Track(_))), "{failed:?}");
+    let bucket = BucketName::parse("size-tracking-local").unwrap();
+    assert_eq!(tracker.ledger().totals(&bucket).await.unwrap(), Totals { size_bytes: 18, object_count: 1 });
+    let summary = tracker::lambda::handle(&tracker, three).await.unwrap();
+    assert_eq!(
+        (summary.records, summary.applied, summary.skipped),
+        (3, 2, 1),
+        "the first record is a duplicate"
+    );
+    assert_eq!(tracker.ledger().totals(&bucket).await.unwrap(), Totals::default());
 }

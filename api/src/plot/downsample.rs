@@ -49,12 +49,19 @@ mod tests {
 
     #[test]
     fn each_column_keeps_its_extremes_and_last_value() {
-        let samples: Vec<(i64, u64)> = (0..10_000).map(|i| (i, (i % 97) as u64)).collect();
+        // 10 000 samples over 100 columns of 100 ms: column c holds the samples with ts / 100 == c.
+        let samples: Vec<(i64, u64)> = (0..10_000).map(|i| (i, ((i * 7_919) % 1_009) as u64)).collect();
         let kept = per_column(&samples, 0, 10_000, 100);
-        assert!(kept.len() <= 300);
         assert!(kept.windows(2).all(|w| w[0].0 < w[1].0), "time order is kept");
-        assert_eq!(kept.iter().map(|s| s.1).max(), Some(96));
-        assert_eq!(kept.iter().map(|s| s.1).min(), Some(0));
-        assert_eq!(kept.last(), samples.last());
+        for column in 0..100 {
+            let input: Vec<&(i64, u64)> = samples.iter().filter(|s| s.0 / 100 == column).collect();
+            let output: Vec<(i64, u64)> = kept.iter().copied().filter(|s| s.0 / 100 == column).collect();
+            let lowest = input.iter().map(|s| s.1).min().unwrap();
+            let highest = input.iter().map(|s| s.1).max().unwrap();
+            assert!(output.len() <= 3, "column {column} keeps {} points", output.len());
+            assert!(output.iter().any(|s| s.1 == lowest), "column {column} lost its smallest size {lowest}");
+            assert!(output.iter().any(|s| s.1 == highest), "column {column} lost its largest size {highest}");
+            assert_eq!(output.last(), input.last().copied(), "column {column} lost its last sample");
+        }
     }
 }

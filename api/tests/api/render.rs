@@ -2,6 +2,23 @@ use api::plot::{PlotInput, human_bytes, render_png};
 
 use crate::helpers::png_size;
 
+/// The PNG's pixels, as RGB triples.
+fn pixels(png: &[u8]) -> Vec<[u8; 3]> {
+    let mut reader = ::png::Decoder::new(std::io::Cursor::new(png)).read_info().expect("a PNG header");
+    let mut buffer = vec![0; reader.output_buffer_size().expect("a buffer size")];
+    let info = reader.next_frame(&mut buffer).expect("a whole frame");
+    assert_eq!(info.color_type, ::png::ColorType::Rgb, "the plot is RGB");
+    buffer[..info.buffer_size()].chunks_exact(3).map(|p| [p[0], p[1], p[2]]).collect()
+}
+
+fn count(png: &[u8], color: [u8; 3]) -> usize {
+    pixels(png).iter().filter(|p| **p == color).count()
+}
+
+/// The size line's blue and the max line's red, as the plot draws them.
+const SIZE_BLUE: [u8; 3] = [31, 119, 180];
+const MAX_RED: [u8; 3] = [255, 0, 0];
+
 fn input<'a>(samples: &'a [(i64, u64)], carry_in: Option<u64>) -> PlotInput<'a> {
     PlotInput {
         bucket: "size-tracking-local",
@@ -21,6 +38,8 @@ fn renders_text_with_the_compiled_in_font() {
         [(1_795_688_421_000, 18), (1_795_688_423_000, 27), (1_795_688_425_000, 0), (1_795_688_427_000, 2)];
     let png = render_png(&input(&samples, None)).unwrap();
     assert_eq!(png_size(&png), (1000, 600));
+    let dark = pixels(&png).iter().filter(|p| p.iter().all(|c| *c < 90)).count();
+    assert!(dark > 2_000, "labels and axes are drawn in dark ink ({dark} dark pixels)");
     // Text was drawn: a plot with labels differs from one of the same data without a title's characters.
     let mut other = input(&samples, None);
     other.bucket = "another-bucket";
@@ -39,4 +58,23 @@ fn an_empty_window_and_a_huge_one_both_render() {
 fn max_labels_use_human_units() {
     assert_eq!(human_bytes(27), "27 B");
     assert_eq!(human_bytes(5 * 1024 * 1024), "5 MiB");
+}
+
+/// A blank or mis-coloured PNG fails this: the steps are drawn in blue across the plotting area, and the
+/// all-time max as a dashed red line only when there is one.
+#[test]
+fn the_size_steps_and_the_max_line_are_drawn() {
+    let samples =
+        [(1_795_688_421_000, 18), (1_795_688_423_000, 27), (1_795_688_425_000, 0), (1_795_688_427_000, 2)];
+    let with_max = render_png(&input(&samples, None)).unwrap();
+    // ~870 px of plotting width, 2 px wide, plus the vertical steps and the markers.
+    let blue = count(&with_max, SIZE_BLUE);
+    assert!(blue > 1_700, "{blue} blue pixels");
+    // Dashes of 10 px every 16 px over the width, 2 px thick.
+    let red = count(&with_max, MAX_RED);
+    assert!(red > 900, "{red} red pixels");
+
+    let mut no_max = input(&samples, None);
+    no_max.max = None;
+    assert_eq!(count(&render_png(&no_max).unwrap(), MAX_RED), 0, "no max, no red line");
 }

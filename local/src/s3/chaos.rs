@@ -18,7 +18,10 @@ const DUPLICATE_RATE: f64 = 0.3;
 /// Adds to `batch` (which holds the first notification) up to a random batch size, for as long as more
 /// arrive within [`LINGER`] of each other.
 pub(crate) async fn gather<T>(receiver: &mut UnboundedReceiver<T>, batch: &mut Vec<T>) {
-    let size = fastrand::usize(1..=MAX_BATCH);
+    gather_up_to(receiver, batch, fastrand::usize(1..=MAX_BATCH)).await;
+}
+
+async fn gather_up_to<T>(receiver: &mut UnboundedReceiver<T>, batch: &mut Vec<T>, size: usize) {
     while batch.len() < size {
         match tokio::time::timeout(LINGER, receiver.recv()).await {
             Ok(Some(item)) => batch.push(item),
@@ -62,8 +65,21 @@ mod tests {
     async fn a_batch_stops_growing_when_the_channel_is_quiet() {
         let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
         sender.send(2).expect("send");
+        sender.send(3).expect("send");
         let mut batch = vec![1];
-        gather(&mut receiver, &mut batch).await;
-        assert!(batch == [1] || batch == [1, 2], "{batch:?}");
+        gather_up_to(&mut receiver, &mut batch, 10).await;
+        assert_eq!(batch, [1, 2, 3], "everything pending, then nothing more within the linger");
+    }
+
+    #[tokio::test]
+    async fn a_batch_stops_at_its_size() {
+        let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+        for item in 2..=9 {
+            sender.send(item).expect("send");
+        }
+        let mut batch = vec![1];
+        gather_up_to(&mut receiver, &mut batch, 4).await;
+        assert_eq!(batch, [1, 2, 3, 4]);
+        assert_eq!(receiver.try_recv().ok(), Some(5), "the rest waits for the next batch");
     }
 }
