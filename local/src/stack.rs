@@ -126,9 +126,9 @@ impl RunningStack {
         &self.reconciled
     }
 
-    /// Waits until every notification so far has reached the tracker.
-    pub async fn settled(&self) {
-        self.s3.settled().await;
+    /// Waits until every notification so far has reached the tracker, at most `s3::SETTLE_LIMIT`.
+    pub async fn settled(&self) -> Result<(), s3::NotSettled> {
+        self.s3.settled().await
     }
 
     /// Stops taking requests, delivers every pending notification, then returns.

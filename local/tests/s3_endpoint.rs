@@ -193,7 +193,7 @@ async fn every_kind_of_change_keeps_the_totals_equal_to_the_listing() {
     assert_eq!(answer.deleted().len(), 3);
     assert!(answer.errors().is_empty(), "{:?}", answer.errors());
 
-    stack.running.settled().await;
+    stack.running.settled().await.expect("every notification delivered");
     let expected = Totals { size_bytes: 5 + 7, object_count: 2 };
     assert_eq!(stack.totals().await, expected);
     assert_eq!(stack.listed().await, expected);
@@ -208,7 +208,7 @@ async fn the_classic_scenario_gives_its_four_samples() {
     stack.put("assignment1.txt", b"Empty Assignment 2222222222").await;
     stack.delete("assignment1.txt").await;
     stack.put("assignment2.txt", b"33").await;
-    stack.running.settled().await;
+    stack.running.settled().await.expect("every notification delivered");
 
     let window = stack.store.window(&stack.bucket, 0, i64::MAX).await.expect("window");
     let sizes: Vec<u64> = window.samples.iter().map(|sample| sample.size_bytes).collect();
@@ -225,7 +225,7 @@ async fn keys_with_spaces_plus_slashes_and_accents_reach_the_ledger_decoded() {
         stack.put(key, key.as_bytes()).await;
         assert_eq!(stack.read(key).await, key.as_bytes());
     }
-    stack.running.settled().await;
+    stack.running.settled().await.expect("every notification delivered");
     let size: usize = keys.iter().map(|key| key.len()).sum();
     assert_eq!(stack.totals().await, Totals { size_bytes: size as u64, object_count: 2 });
 
@@ -242,7 +242,7 @@ async fn keys_with_spaces_plus_slashes_and_accents_reach_the_ledger_decoded() {
     assert_eq!((report.listed, report.added), (2, 0));
 
     stack.delete(keys[0]).await;
-    stack.running.settled().await;
+    stack.running.settled().await.expect("every notification delivered");
     assert_eq!(stack.totals().await, Totals { size_bytes: keys[1].len() as u64, object_count: 1 });
     stack.running.shutdown().await;
 }
@@ -320,7 +320,7 @@ async fn after_a_restart_objects_remain_and_new_events_follow_the_old_ones() {
     let stack = Stack::new(false).await;
     stack.put("kept.txt", &[1; 40]).await;
     stack.put("changed.txt", &[2; 30]).await;
-    stack.running.settled().await;
+    stack.running.settled().await.expect("every notification delivered");
     assert_eq!(stack.totals().await, Totals { size_bytes: 70, object_count: 2 });
 
     let stack = stack.restart().await;
@@ -328,10 +328,10 @@ async fn after_a_restart_objects_remain_and_new_events_follow_the_old_ones() {
 
     // Each change is applied only if its sequencer is newer than the one recorded before the restart.
     stack.put("changed.txt", &[3; 3]).await;
-    stack.running.settled().await;
+    stack.running.settled().await.expect("every notification delivered");
     assert_eq!(stack.totals().await, Totals { size_bytes: 43, object_count: 2 });
     stack.delete("kept.txt").await;
-    stack.running.settled().await;
+    stack.running.settled().await.expect("every notification delivered");
     assert_eq!(stack.totals().await, Totals { size_bytes: 3, object_count: 1 });
     assert_eq!(stack.listed().await, stack.totals().await);
     stack.running.shutdown().await;
@@ -357,7 +357,7 @@ async fn chaotic_delivery_still_gives_exact_totals() {
     while let Some(worker) = workers.join_next().await {
         worker.expect("worker");
     }
-    stack.running.settled().await;
+    stack.running.settled().await.expect("every notification delivered");
     let listed = stack.listed().await;
     assert!(listed.object_count > 0);
     assert_eq!(stack.totals().await, listed);
@@ -403,9 +403,20 @@ async fn failed_deliveries_are_retried_until_applied() {
     let stack = unreliable_stack(4, Duration::ZERO).await;
     stack.put("a.txt", &[0; 11]).await;
     stack.put("b.txt", &[0; 22]).await;
-    stack.running.settled().await;
+    stack.running.settled().await.expect("every notification delivered");
     assert_eq!(stack.totals().await, Totals { size_bytes: 33, object_count: 2 });
     stack.running.shutdown().await;
+}
+
+/// A store that keeps failing never lets the notifications through: waiting for them ends with an
+/// error naming how many are pending, not a hang.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_keeps_failing_is_reported_not_waited_for() {
+    let stack = unreliable_stack(u32::MAX, Duration::ZERO).await;
+    stack.put("a.txt", &[0; 11]).await;
+    let error = stack.running.settled_within(Duration::from_millis(500)).await.unwrap_err();
+    assert_eq!(error.pending, 1, "{error}");
+    assert_eq!(stack.totals().await, Totals::default());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

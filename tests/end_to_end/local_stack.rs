@@ -19,7 +19,7 @@ async fn the_driver_scenario_is_tracked_and_plotted() {
     assert_eq!(summary.plot.samples, vec![18, 27, 0, 2], "the api saw every change");
     assert_eq!(summary.plot.max_size_bytes, Some(27));
 
-    stack.settled().await;
+    stack.settled().await.expect("every notification delivered");
     let (status, window) = get_json(&format!("{api}/window?seconds=60")).await;
     assert_eq!(status, 200);
     assert_eq!(sizes(&window["samples"]), vec![18, 27, 0, 2]);
@@ -60,7 +60,7 @@ async fn any_s3_client_is_tracked_and_history_survives_a_restart() {
         .send()
         .await
         .unwrap();
-    stack.settled().await;
+    stack.settled().await.expect("every notification delivered");
     assert_eq!(stack.store().totals(&bucket).await.unwrap(), Totals { size_bytes: 1_024, object_count: 1 });
     stack.shutdown().await;
 
@@ -116,7 +116,7 @@ async fn with_chaos_the_totals_stay_exact() {
     for task in tasks {
         task.await.unwrap();
     }
-    stack.settled().await;
+    stack.settled().await.expect("every notification delivered");
     let tracked = stack.store().totals(stack.bucket()).await.unwrap();
     assert_eq!(tracked, listed_totals(&client, &bucket).await);
     stack.shutdown().await;
@@ -138,4 +138,24 @@ async fn a_port_in_use_is_one_clear_error() {
     .expect("the port is taken");
     assert!(error.to_string().contains(&taken.local_addr().unwrap().to_string()), "{error}");
     assert!(error.to_string().contains("in use"), "{error}");
+}
+
+/// The local endpoint checks a presigned URL's signature and its expiry, as S3 does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_presigned_plot_url_stops_working_when_it_expires() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = start_stack(dir.path(), false).await;
+    let api = stack.api_url();
+    let (status, _) = get_json(&format!("{api}/plot?window=60")).await;
+    assert_eq!(status, 200, "the plot is rendered and stored");
+    let (status, presigned) = get_json(&format!("{api}/presign?key=plots/plot.png&expires=1")).await;
+    assert_eq!(status, 200);
+    let url = presigned["url"].as_str().unwrap().to_owned();
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), 200, "valid while it lasts");
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    let expired = reqwest::get(&url).await.unwrap();
+    assert_eq!(expired.status(), 403, "refused once expired");
+    let body = expired.text().await.unwrap();
+    assert!(body.contains("AccessDenied") || body.contains("expired"), "{body}");
+    stack.shutdown().await;
 }

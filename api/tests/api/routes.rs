@@ -102,8 +102,22 @@ async fn presign_signs_plots_that_exist() {
 #[tokio::test]
 async fn another_bucket_is_plotted_beside_the_default_plot() {
     let world = spawn().await;
+    world.get("/plot").await;
+    let object = |key: &'static str| {
+        let (s3, bucket) = (world.s3.clone(), world.bucket.to_string());
+        async move {
+            let stored = s3.get_object().bucket(bucket).key(key).send().await.expect("the object exists");
+            stored.body.collect().await.unwrap().into_bytes()
+        }
+    };
+    let default_before = object("plots/plot.png").await;
+
     let answer = world.get("/plot?bucket=other-bucket").await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.json()["key"], "plots/plot-other-bucket.png");
     assert_eq!(answer.json()["bucket"], "other-bucket");
+    let other = object("plots/plot-other-bucket.png").await;
+    assert!(other.starts_with(b"\x89PNG"));
+    assert_ne!(other, default_before, "the other bucket's plot shows the other bucket");
+    assert_eq!(object("plots/plot.png").await, default_before, "the default plot is untouched");
 }

@@ -68,6 +68,14 @@ impl Notifier {
     }
 }
 
+/// Notifications were still undelivered when the wait ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{pending} notifications were still undelivered after {limit:?}")]
+pub struct NotSettled {
+    pub pending: u64,
+    pub limit: Duration,
+}
+
 /// The receiving side, held by the running endpoint.
 pub(crate) struct Delivery {
     progress: Arc<Progress>,
@@ -75,12 +83,18 @@ pub(crate) struct Delivery {
 }
 
 impl Delivery {
-    /// Waits until every notification emitted before the call has been delivered.
-    pub(crate) async fn settled(&self) {
+    /// Waits until every notification emitted before the call has been delivered, or `limit` has passed
+    /// (a store that keeps failing never lets them all through).
+    pub(crate) async fn settled_within(&self, limit: Duration) -> Result<(), NotSettled> {
         let target = *self.progress.emitted();
         let mut delivered = self.progress.delivered.subscribe();
         // The sender lives in `self.progress`, so the wait cannot fail for want of one.
-        let _ = delivered.wait_for(|delivered| *delivered >= target).await;
+        let all_delivered =
+            tokio::time::timeout(limit, delivered.wait_for(|delivered| *delivered >= target)).await.is_ok();
+        if all_delivered {
+            return Ok(());
+        }
+        Err(NotSettled { pending: target.saturating_sub(*delivered.borrow()), limit })
     }
 
     /// Waits for the task to deliver everything and stop; the notifier must be gone for it to stop.

@@ -15,6 +15,7 @@ mod server;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use domain::BucketName;
 use s3s::auth::SimpleAuth;
@@ -24,6 +25,10 @@ use startup::local::{ACCESS_KEY_ID, SECRET_ACCESS_KEY};
 use tracker::Tracker;
 
 use self::delivery::Delivery;
+pub use self::delivery::NotSettled;
+
+/// How long [`RunningS3::settled`] waits: far longer than any delivery to a working store takes.
+pub const SETTLE_LIMIT: Duration = Duration::from_secs(30);
 use self::notifying::NotifyingS3;
 use self::sequencer::SequencerSource;
 use self::server::Server;
@@ -94,10 +99,15 @@ impl RunningS3 {
         format!("http://{}", self.addr)
     }
 
-    /// Waits until every notification emitted so far has been delivered to the tracker. A request whose
-    /// answer has arrived has emitted its notifications.
-    pub async fn settled(&self) {
-        self.delivery.settled().await;
+    /// Waits until every notification emitted so far has been delivered to the tracker, at most
+    /// [`SETTLE_LIMIT`]. A request whose answer has arrived has emitted its notifications.
+    pub async fn settled(&self) -> Result<(), NotSettled> {
+        self.settled_within(SETTLE_LIMIT).await
+    }
+
+    /// As [`settled`](Self::settled), waiting at most `limit`.
+    pub async fn settled_within(&self, limit: Duration) -> Result<(), NotSettled> {
+        self.delivery.settled_within(limit).await
     }
 
     /// Stops accepting requests, lets open ones finish, then delivers every pending notification.
