@@ -54,3 +54,28 @@ fn remaining(deadline_ms: u64) -> Option<Duration> {
     let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_millis() as u64;
     (deadline_ms > 0).then(|| Duration::from_millis(deadline_ms.saturating_sub(now_ms)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now_ms() -> u64 {
+        SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
+    }
+
+    #[test]
+    fn no_deadline_is_no_limit() {
+        assert_eq!(remaining(0), None);
+    }
+
+    #[test]
+    fn a_deadline_ahead_leaves_the_time_until_it() {
+        let left = remaining(now_ms() + 60_000).expect("a deadline");
+        assert!(left <= Duration::from_secs(60) && left > Duration::from_secs(59), "{left:?}");
+    }
+
+    #[test]
+    fn a_deadline_passed_leaves_nothing() {
+        assert_eq!(remaining(now_ms() - 1_000), Some(Duration::ZERO));
+    }
+}

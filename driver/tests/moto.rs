@@ -242,6 +242,9 @@ async fn lambda_handler_runs_the_event_scenario() {
     assert_eq!(diagnostic.error_type, "BadSetting");
     assert_eq!(diagnostic.error_message, "bad setting PLOT_API_URL: not set");
 
+    // A scenario that cannot finish in the time left is refused before it changes anything.
+    let before = common::listing(&client, &bucket).await;
+    let requests_before = api.requests().len();
     let error = driver::lambda::handle(
         &common::moto_s3().await,
         &env,
@@ -251,6 +254,10 @@ async fn lambda_handler_runs_the_event_scenario() {
     .await
     .unwrap_err();
     assert!(matches!(error, DriverError::NotEnoughTime { needed_s: 260, left_s: 120 }), "{error:?}");
+    let diagnostic = lambda_runtime::Diagnostic::from(error);
+    assert_eq!(diagnostic.error_type, "NotEnoughTime");
+    assert_eq!(common::listing(&client, &bucket).await, before, "the bucket is as it was");
+    assert_eq!(api.requests().len(), requests_before, "the api was not asked");
     common::delete_bucket(&client, &bucket).await;
 }
 
