@@ -24,3 +24,57 @@ async fn apply_applies_good_files_and_refuses_bad_ones() {
     let bucket = BucketName::parse("size-tracking-local").unwrap();
     assert_eq!(tracker.ledger().totals(&bucket).await.unwrap(), Totals { size_bytes: 18, object_count: 1 });
 }
+
+/// Runs the `tracker` binary with only the variables given (and the moto endpoint for S3).
+fn tracker_binary(args: &[&str], vars: &[(&str, &str)]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tracker"));
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_ENDPOINT_URL", testkit::moto_endpoint())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1");
+    for (name, value) in vars {
+        command.env(name, value);
+    }
+    command.output().expect("the tracker binary runs")
+}
+
+/// A listing that fails (the bucket does not exist) is one line naming the bucket, and exit code 1.
+#[test]
+fn reconcile_of_a_bucket_that_cannot_be_listed_fails_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("h.sqlite3");
+    let output = tracker_binary(
+        &["reconcile", "--bucket", "no-such-bucket-for-reconcile"],
+        &[("SQLITE_PATH", history.to_str().unwrap())],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|line| line.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].starts_with("error: listing s3://no-such-bucket-for-reconcile failed: "), "{stderr}");
+    assert!(errors[0].contains("NoSuchBucket"), "{stderr}");
+    assert!(output.stdout.is_empty(), "no report on a failure");
+}
+
+/// A store that cannot be opened is exit code 1; a bad setting is exit code 2; both name the problem.
+#[test]
+fn the_exit_codes_say_what_failed() {
+    let fixture = fixture_path("s3-put.json");
+    let fixture = fixture.to_str().unwrap();
+    let unopenable = tracker_binary(&["apply", fixture], &[("SQLITE_PATH", "/proc/no-such-dir/h.sqlite3")]);
+    assert_eq!(unopenable.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&unopenable.stderr);
+    assert!(
+        stderr.contains("error: cannot open the store: sqlite: cannot create /proc/no-such-dir"),
+        "{stderr}"
+    );
+
+    let bad_setting = tracker_binary(&["apply", fixture], &[("HISTORY_BACKEND", "postgres")]);
+    assert_eq!(bad_setting.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad_setting.stderr);
+    assert!(stderr.starts_with("error: bad setting HISTORY_BACKEND: \"postgres\" is not one of"), "{stderr}");
+}

@@ -159,3 +159,44 @@ async fn a_presigned_plot_url_stops_working_when_it_expires() {
     assert!(body.contains("AccessDenied") || body.contains("expired"), "{body}");
     stack.shutdown().await;
 }
+
+/// A HEAD that S3 refuses (here: credentials the endpoint does not know) is a 503 naming no internals,
+/// never a 404 that would claim the plot is missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn presign_reports_a_refused_head_as_unavailable_not_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = start_stack(dir.path(), false).await;
+    let (status, _) = get_json(&format!("{}/plot?window=60", stack.api_url())).await;
+    assert_eq!(status, 200, "the plot exists");
+
+    let strangers = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(startup::local::REGION))
+        .endpoint_url(stack.s3_url())
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "stranger",
+            "wrong-secret",
+            None,
+            None,
+            "test",
+        ))
+        .load()
+        .await;
+    let app = api::Application::build(
+        stack.store().clone(),
+        startup::s3_client(&strangers),
+        stack.bucket().clone(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/presign?key=plots/plot.png", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.serve(listener, async move {
+        let _ = stopped.await;
+    }));
+    let (status, body) = get_json(&url).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"], "unavailable");
+    assert!(!body.to_string().contains("stranger") && !body.to_string().contains("AccessDenied"), "{body}");
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    stack.shutdown().await;
+}
