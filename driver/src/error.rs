@@ -59,6 +59,12 @@ pub enum DriverError {
 }
 
 impl DriverError {
+    /// Whether the invocation's event asked for something impossible: the caller's mistake, which the
+    /// function reports to the caller and does not log as its own error.
+    pub fn is_callers_mistake(&self) -> bool {
+        matches!(self, Self::Invalid(_) | Self::NotEnoughTime { .. })
+    }
+
     /// A stable name for the kind of failure (the Lambda error result's `errorType`).
     pub fn kind(&self) -> &'static str {
         match self {

@@ -43,7 +43,13 @@ pub async fn serve(s3: S3, env: LambdaEnv) -> Result<(), lambda_runtime::Error> 
         let time_left = remaining(event.context.deadline);
         handle(s3, env, event.payload, time_left)
             .await
-            .inspect_err(|error| tracing::error!(kind = error.kind(), "{error}"))
+            .inspect_err(|error| {
+                if error.is_callers_mistake() {
+                    tracing::warn!(kind = error.kind(), "{error}");
+                } else {
+                    tracing::error!(kind = error.kind(), "{error}");
+                }
+            })
             .map_err(Diagnostic::from)
     }))
     .await

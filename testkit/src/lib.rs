@@ -1,11 +1,13 @@
 //! What the crates' tests share: the moto peer (a real AWS-protocol server, started once per test binary
 //! when `MOTO_ENDPOINT` is not set), unique names so that tests running in parallel never see each
-//! other's tables, buckets or queues, and the deployment contract (`contract/`).
+//! other's tables, buckets or queues, the deployment contract (`contract/`), and a stand-in of the Lambda
+//! Runtime API for running a function's binary.
 
 mod aws;
 pub mod calls;
 pub mod contract;
 mod moto;
+pub mod runtime_api;
 
 pub use aws::{listed_totals, moto_sdk_config, moto_tables, notify_new_queue, sdk_config_for, unique_name};
 pub use moto::moto_endpoint;
