@@ -9,16 +9,22 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 
+# No browser is a failed run, here and in CI alike (the tests never skip): Debian's chromium is installed
+# when missing; when that fails, or CHROMIUM names no browser, one line says what to install.
 if [ ! -x "$CHROMIUM" ] && [ "$CHROMIUM" = /usr/bin/chromium ]; then
-  echo "==> installing Chromium (apt-get)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  echo "==> installing Chromium (apt-get install chromium)"
+  apt_log="$(mktemp)"
+  if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } >"$apt_log" 2>&1; then
+    echo "error: no Chromium at $CHROMIUM, and \`apt-get install chromium\` failed ($(grep -m1 -E '^(E|W):' "$apt_log" || tail -n 1 "$apt_log")): install Debian's chromium as root, or set CHROMIUM to a Chromium binary" >&2
+    rm -f "$apt_log"
+    exit 1
+  fi
+  rm -f "$apt_log"
 fi
-# The tests skip without a browser, except under CI=true, where they fail: say why up front.
 if [ ! -x "$CHROMIUM" ]; then
-  echo "error: no Chromium at $CHROMIUM" >&2
-  [ "${CI:-}" = true ] && exit 1
+  echo "error: no Chromium at $CHROMIUM: install Debian's chromium (apt-get install chromium), or set CHROMIUM to a Chromium binary" >&2
+  exit 1
 fi
 
 for bin in s3-size-micro driver; do

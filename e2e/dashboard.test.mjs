@@ -1,43 +1,15 @@
 // The dashboard at `GET /`, in headless Chromium, against the local stack after the driver's classic
-// scenario (sizes 18, 27, 0, 2): directly, and under API Gateway's `/dev/` stage.
+// scenario (sizes 18, 27, 0, 2): directly, and under API Gateway's `/dev/` stage. Sizes are checked
+// against the literal text a person reads (`2 B`, `27 B`); dashboard-units.test.mjs has KiB and MiB,
+// dashboard-faults.test.mjs an api that fails.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { eventually, getJson, humanBytes, missingBrowser, openPage, runDriver, screenshot, startWorld } from './support/stack.mjs';
+import { loaded, shown } from './support/dashboard.mjs';
+import { getJson, openPage, requireBrowser, runDriver, screenshot, startWorld } from './support/stack.mjs';
 
-const skip = missingBrowser();
-
-/** What the dashboard shows, read from its elements. */
-async function shown(page) {
-  return page.evaluate(() => {
-    const el = (id) => document.getElementById(id);
-    const img = el('plot');
-    return {
-      size: el('current-size').textContent,
-      sizeBytes: el('current-size').dataset.bytes,
-      objects: el('object-count').dataset.count,
-      changes: el('window-changes').textContent,
-      max: el('max-size').textContent,
-      maxBytes: el('max-size').dataset.bytes,
-      maxCount: el('max-size').dataset.count,
-      bucket: el('bucket').textContent,
-      imageWidth: img.hidden ? 0 : img.naturalWidth,
-      imageAlt: img.alt,
-      errors: el('errors').hidden ? '' : el('errors').textContent.trim(),
-      presigned: el('presigned-link').hidden ? '' : el('presigned-link').href,
-    };
-  });
-}
-
-/** Waits for the page's first complete refresh: numbers, the plot image and its presigned link. */
-async function loaded(page) {
-  await page.waitForFunction(() => {
-    const img = document.getElementById('plot');
-    return document.getElementById('updated').dataset.state && !img.hidden && img.naturalWidth > 0;
-  });
-  return shown(page);
-}
+requireBrowser();
 
 /** The numbers the api answers, as the dashboard should show them. */
 async function expected(api, seconds) {
@@ -47,7 +19,7 @@ async function expected(api, seconds) {
   return { window, max, latest };
 }
 
-describe('the dashboard', { skip: skip ?? false, timeout: 180_000 }, () => {
+describe('the dashboard', { timeout: 180_000 }, () => {
   let world;
   before(async () => {
     world = await startWorld();
@@ -66,11 +38,13 @@ describe('the dashboard', { skip: skip ?? false, timeout: 180_000 }, () => {
     const last = world.summary.steps.at(-1);
     assert.equal(latest.size_bytes, last.expected_bucket_size_bytes);
     assert.equal(seen.sizeBytes, String(latest.size_bytes));
-    assert.equal(seen.size, humanBytes(latest.size_bytes));
+    assert.equal(seen.size, '2 B');
+    assert.equal(seen.sizeDetail, '2 bytes');
     assert.equal(seen.objects, String(latest.object_count));
     assert.equal(seen.maxBytes, String(max.size_bytes));
     assert.equal(seen.maxCount, String(max.object_count));
-    assert.equal(seen.max, humanBytes(max.size_bytes));
+    assert.equal(seen.max, '27 B');
+    assert.equal(seen.maxDetail, '27 bytes · 1 object');
     assert.equal(max.size_bytes, world.summary.plot.max_size_bytes);
     assert.equal(seen.changes, `${window.samples.length} changes\nin the last minute`);
     assert.equal(seen.bucket, world.summary.bucket);
@@ -110,6 +84,7 @@ describe('the dashboard', { skip: skip ?? false, timeout: 180_000 }, () => {
     const page = await openPage(world);
     await page.goto(world.stack.api + '/');
     const first = await loaded(page);
+    assert.equal(first.size, '2 B');
     const summary = await runDriver(world.stack, ['--step', 'put:e2e/refresh.txt=seven b']);
     const after = summary.steps.at(-1);
     assert.equal(after.expected_bucket_size_bytes, Number(first.sizeBytes) + 7);
@@ -120,7 +95,8 @@ describe('the dashboard', { skip: skip ?? false, timeout: 180_000 }, () => {
     );
     const seen = await shown(page);
     assert.equal(seen.objects, String(after.expected_object_count));
-    assert.equal(seen.size, humanBytes(after.expected_bucket_size_bytes));
+    assert.equal(seen.size, '9 B');
+    assert.equal(seen.sizeDetail, '9 bytes');
     await page.context().close();
   });
 

@@ -3,6 +3,7 @@
 // API Gateway's `/dev/` stage, and headless Chromium. Everything started here is stopped by `stop()`.
 
 import { spawn } from 'node:child_process';
+import { createHash, createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -17,12 +18,17 @@ const BIN_DIR = path.resolve(process.env.BIN_DIR || path.join(ROOT, 'target', 'd
 export const SCREENSHOTS = path.join(ROOT, 'screenshots');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
-/** Why the browser tests cannot run here, or null. Under CI a missing browser fails instead. */
-export function missingBrowser() {
-  if (existsSync(CHROMIUM)) return null;
-  const reason = `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`;
-  if (process.env.CI === 'true') throw new Error(reason);
-  return reason;
+/**
+ * The browser's path. Without one the test file stops at once, failed, with the one line that says what to
+ * install: there is no skip, a run without Chromium is a failed run, on a laptop as in CI. Each test file
+ * calls this first.
+ */
+export function requireBrowser() {
+  if (existsSync(CHROMIUM)) return CHROMIUM;
+  process.stderr.write(
+    `error: no Chromium at ${CHROMIUM}: install Debian's chromium (\`apt-get install chromium\`; \`bash e2e/ci.sh\` does it), or set CHROMIUM to a Chromium binary\n`,
+  );
+  process.exit(1);
 }
 
 function binary(name) {
@@ -43,7 +49,7 @@ function exited(child, ms) {
   });
 }
 
-/** Starts `local` and reads the endpoints from its banner. */
+/** Starts the local stack (`s3-size-micro`) and reads the endpoints, bucket and credentials from its banner. */
 async function startStack(dataDir) {
   const child = spawn(binary('s3-size-micro'), ['--data-dir', dataDir, '--api-port', '0', '--s3-port', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -61,12 +67,19 @@ async function startStack(dataDir) {
     }
     child.stdout.on('data', (chunk) => {
       stdout += chunk;
-      const s3 = /S3 endpoint\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
-      const api = /Plot API\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
-      if (s3 && api) {
+      // Each value is followed by white space, so a line cut between two chunks is not read short.
+      const s3 = /S3 endpoint\s+(http:\/\/127\.0\.0\.1:\d+)\s+bucket (\S+)\s/.exec(stdout);
+      const api = /Plot API\s+(http:\/\/127\.0\.0\.1:\d+)\s/.exec(stdout);
+      const credentials = /AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+) AWS_REGION=(\S+)\s/.exec(stdout);
+      if (s3 && api && credentials) {
         clearTimeout(timeout);
         child.off('exit', early);
-        resolve({ s3: s3[1], api: api[1] });
+        resolve({
+          s3: s3[1],
+          bucket: s3[2],
+          api: api[1],
+          credentials: { accessKeyId: credentials[1], secretAccessKey: credentials[2], region: credentials[3] },
+        });
       }
     });
     const early = (code, signal) => fail(`it exited (${signal || code})`);
@@ -105,6 +118,57 @@ export function runDriver(stack, args = []) {
     });
   });
 }
+
+const sha256 = (data) => createHash('sha256').update(data).digest('hex');
+const hmac = (key, data) => createHmac('sha256', key).update(data).digest();
+
+/**
+ * One signed request (AWS Signature V4, path-style) to the local S3 endpoint with the credentials of its
+ * banner: a plain S3 client, so objects of any size (the driver takes a body on its command line, which
+ * holds at most 128 KiB) can be put. Answers the status; anything but 2xx is an error.
+ */
+function s3Request(stack, method, key, body = Buffer.alloc(0)) {
+  const { accessKeyId, secretAccessKey, region } = stack.credentials;
+  const url = new URL(`${stack.s3}/${stack.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`);
+  const date = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, ''); // 20261201T213054Z
+  const scope = `${date.slice(0, 8)}/${region}/s3/aws4_request`;
+  const headers = { host: url.host, 'x-amz-content-sha256': sha256(body), 'x-amz-date': date };
+  const names = Object.keys(headers).sort();
+  const canonical = [
+    method,
+    url.pathname,
+    '',
+    names.map((name) => `${name}:${headers[name]}\n`).join(''),
+    names.join(';'),
+    headers['x-amz-content-sha256'],
+  ].join('\n');
+  const toSign = ['AWS4-HMAC-SHA256', date, scope, sha256(canonical)].join('\n');
+  let signingKey = hmac(`AWS4${secretAccessKey}`, date.slice(0, 8));
+  for (const part of [region, 's3', 'aws4_request']) signingKey = hmac(signingKey, part);
+  const signature = createHmac('sha256', signingKey).update(toSign).digest('hex');
+  headers.authorization =
+    `AWS4-HMAC-SHA256 Credential=${accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
+  headers['content-length'] = String(body.length);
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method, headers, timeout: 30_000 }, (response) => {
+      let text = '';
+      response.on('data', (chunk) => (text += chunk));
+      response.on('end', () => {
+        if (response.statusCode >= 200 && response.statusCode < 300) resolve(response.statusCode);
+        else reject(new Error(`S3 ${method} ${key}: ${response.statusCode} ${text}`));
+      });
+    });
+    request.on('timeout', () => request.destroy(new Error(`S3 ${method} ${key}: no answer within 30 s`)));
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/** Puts `body` (a Buffer) at `key` in the stack's bucket, through its S3 endpoint. */
+export const putObject = (stack, key, body) => s3Request(stack, 'PUT', key, body);
+
+/** Deletes `key` from the stack's bucket, through its S3 endpoint. */
+export const deleteObject = (stack, key) => s3Request(stack, 'DELETE', key);
 
 /**
  * API Gateway's stage in front of the api: `/dev/…` is forwarded with the prefix stripped, as a REST API
@@ -152,6 +216,75 @@ async function startStageProxy(api) {
   };
 }
 
+/**
+ * The api behind a proxy whose faults a test switches, to show what the dashboard does when its api fails
+ * in ways the api itself never does. The dashboard is served through it too (its URLs are relative), so
+ * every request the page makes passes here. `fault`:
+ *
+ * - null: everything is forwarded;
+ * - 'html-502': the api's routes answer 502 with an HTML page, as a gateway or load balancer in front of
+ *   the api does when the api is down;
+ * - 'png-reset': the plot's PNG request (`/plot` with `Accept: image/png`) gets its connection reset;
+ * - 'png-garbage': the PNG request answers 200 `image/png` with bytes that are no PNG.
+ *
+ * `down()` stops listening and drops every connection, so the page's requests are refused, as for an api
+ * that is not running; `up()` listens again on the same port.
+ */
+export const API_ROUTES = ['/window', '/max', '/plot', '/presign'];
+
+export async function startFaultProxy(api) {
+  const target = new URL(api);
+  const proxy = { fault: null, seen: [] };
+  const server = http.createServer((request, response) => {
+    const route = request.url.replace(/\?.*$/, '');
+    const png = route === '/plot' && /image\/png/.test(request.headers.accept || '');
+    proxy.seen.push({ url: request.url, fault: proxy.fault });
+    if (proxy.fault === 'html-502' && API_ROUTES.includes(route)) {
+      response.writeHead(502, { 'content-type': 'text/html' });
+      response.end('<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>');
+      return;
+    }
+    if (proxy.fault === 'png-reset' && png) {
+      request.socket.destroy();
+      return;
+    }
+    if (proxy.fault === 'png-garbage' && png) {
+      response.writeHead(200, { 'content-type': 'image/png' });
+      response.end('this is not a PNG');
+      return;
+    }
+    const upstream = http.request(
+      { host: target.hostname, port: target.port, method: request.method, path: request.url, headers: request.headers },
+      (answer) => {
+        response.writeHead(answer.statusCode, answer.headers);
+        answer.pipe(response);
+      },
+    );
+    upstream.on('error', (error) => response.destroy(error));
+    request.pipe(upstream);
+  });
+  const listen = (port) =>
+    new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve(server.address().port);
+      });
+    });
+  const close = () =>
+    new Promise((resolve) => {
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  const port = await listen(0);
+  proxy.url = `http://127.0.0.1:${port}/`;
+  proxy.down = close;
+  proxy.up = () => listen(port);
+  proxy.stop = close;
+  return proxy;
+}
+
 /** Waits until `check()` is truthy, trying every 200 ms for up to `ms`. */
 export async function eventually(what, check, ms = 15_000) {
   const deadline = Date.now() + ms;
@@ -176,6 +309,7 @@ export async function getJson(url) {
 
 /** The stack with the driver's classic scenario played on it, the `/dev/` proxy and a browser. */
 export async function startWorld() {
+  const executablePath = requireBrowser();
   const stops = [];
   const world = {
     async stop() {
@@ -200,7 +334,7 @@ export async function startWorld() {
     world.proxy = await startStageProxy(world.stack.api);
     stops.push(() => world.proxy.stop());
     world.browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath,
       args: [
         '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
         '--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -229,18 +363,4 @@ export async function openPage(world) {
 
 export function screenshot(page, name) {
   return page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
-}
-
-/** Bytes as the dashboard and the plot write them. */
-export function humanBytes(bytes) {
-  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
-  if (bytes < 1024) return `${bytes} B`;
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  const text = value >= 100 ? value.toFixed(0) : value.toFixed(1);
-  return `${text.replace(/\.0$/, '')} ${units[unit]}`;
 }
