@@ -1,11 +1,13 @@
 //! What the crates' tests share: the moto peer (a real AWS-protocol server, started once per test binary
 //! when `MOTO_ENDPOINT` is not set), unique names so that tests running in parallel never see each
-//! other's tables, buckets or queues, the deployment contract (`contract/`), and a stand-in of the Lambda
-//! Runtime API for running a function's binary.
+//! other's tables, buckets or queues, the deployment contract (`contract/`), a stand-in of the Lambda
+//! Runtime API for running a function's binary, and failures on purpose ([`faults`]: an SDK interceptor
+//! that fails chosen DynamoDB requests).
 
 mod aws;
 pub mod calls;
 pub mod contract;
+pub mod faults;
 mod moto;
 pub mod runtime_api;
 

@@ -32,6 +32,31 @@ enum Backend {
     DynamoDb,
 }
 
+/// How long the concurrent writers may take together (each of their 144 changes is a few store calls).
+const WRITERS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// The seed of a test's randomness: from the environment variable when set, else fresh. A test that fails
+/// while it lives says which seed to set to run it again the same way.
+struct Seed(u64, &'static str);
+
+impl Seed {
+    fn from_env_or_random(variable: &'static str) -> Self {
+        let seed = std::env::var(variable)
+            .ok()
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or_else(|| fastrand::u64(..));
+        Self(seed, variable)
+    }
+}
+
+impl Drop for Seed {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("this run's seed: {}={} reproduces it", self.1, self.0);
+        }
+    }
+}
+
 /// A fresh, empty store of the given kind; the temporary folder lives as long as the store is used.
 struct Subject {
     store: Arc<dyn SizeStore>,
@@ -41,10 +66,23 @@ struct Subject {
 /// Direct access to the backend's history table, to lay down many samples quickly.
 enum Raw {
     Sqlite(tempfile::TempDir),
-    DynamoDb(aws_sdk_dynamodb::Client, String),
+    DynamoDb(aws_sdk_dynamodb::Client, String, store_dynamodb::Tables),
 }
 
 impl Subject {
+    /// Another store on the same data: a second SQLite store on the same file, or a second client.
+    async fn another_handle(&self) -> Arc<dyn SizeStore> {
+        match &self.raw {
+            Raw::Sqlite(dir) => {
+                Arc::new(SqliteStore::open(&dir.path().join("history.sqlite3")).await.unwrap())
+            }
+            Raw::DynamoDb(_, _, tables) => {
+                let sdk = testkit::moto_sdk_config().await;
+                Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), tables))
+            }
+        }
+    }
+
     async fn write_history(&self, samples: &[domain::Sample]) {
         match &self.raw {
             Raw::Sqlite(dir) => {
@@ -64,7 +102,7 @@ impl Subject {
                 }
                 tx.commit().unwrap();
             }
-            Raw::DynamoDb(client, table) => {
+            Raw::DynamoDb(client, table, _) => {
                 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
                 for chunk in samples.chunks(25) {
                     let requests = chunk
@@ -104,7 +142,7 @@ impl Backend {
                 let sdk = testkit::moto_sdk_config().await;
                 let tables = testkit::moto_tables(&sdk).await;
                 let client = aws_sdk_dynamodb::Client::new(&sdk);
-                let raw = Raw::DynamoDb(client.clone(), tables.history.clone());
+                let raw = Raw::DynamoDb(client.clone(), tables.history.clone(), tables.clone());
                 // Small pages, so that reading a window crosses several of them.
                 let mut store = DynamoStore::new(client, &tables).with_page_size(250);
                 if let Some(clock) = clock {
@@ -237,42 +275,63 @@ mod cases {
     }
 
     pub async fn concurrent_writers_keep_totals_exact(backend: Backend) {
+        let seed = Seed::from_env_or_random("CONTRACT_SEED");
         let subject = backend.fresh(None).await;
-        let store = Arc::clone(&subject.store);
+        // Two handles on the same data, as two processes (or two Lambda instances) have: on SQLite two
+        // stores on one file, each with its own connections; on DynamoDB two clients.
+        let handles = [Arc::clone(&subject.store), subject.another_handle().await];
         let b = bucket("concurrent");
         // Each key gets a run of events with rising sequencers; the last one decides the key's final state.
-        let keys = ["a", "b", "c", "d"];
+        // Shuffled, only the events newer than all before them write (about 2.5 of a key's 6), so many
+        // keys make many writes, every one of them racing the others on the bucket's totals.
+        const KEYS: u64 = 24;
+        const STEPS: u64 = 6;
         let mut changes = Vec::new();
-        for (k, key) in keys.iter().enumerate() {
-            for step in 1..=12u64 {
+        for k in 0..KEYS {
+            let key = format!("key-{k}");
+            for step in 1..=STEPS {
                 let sequencer = format!("{step:04X}");
                 let change = if step % 5 == 0 {
-                    removed(b.as_str(), key, &sequencer)
+                    removed(b.as_str(), &key, &sequencer)
                 } else {
-                    created(b.as_str(), key, &sequencer, 10 * step + k as u64)
+                    created(b.as_str(), &key, &sequencer, 10 * step + k)
                 };
                 changes.push(change);
             }
         }
-        fastrand::shuffle(&mut changes);
+        fastrand::Rng::with_seed(seed.0).shuffle(&mut changes);
+        // All 16 start together, so that their transactions overlap.
+        let start = Arc::new(tokio::sync::Barrier::new(16));
         let tasks: Vec<_> = (0..16)
             .map(|task| {
-                let store = Arc::clone(&store);
+                let store = Arc::clone(&handles[task % 2]);
+                let start = Arc::clone(&start);
                 let mine: Vec<ObjectChange> = changes.iter().skip(task).step_by(16).cloned().collect();
                 tokio::spawn(async move {
+                    start.wait().await;
+                    let mut applied = 0;
                     for change in mine {
-                        store.apply(&change).await.unwrap();
+                        if let ApplyOutcome::Applied(_) = store.apply(&change).await.unwrap() {
+                            applied += 1;
+                        }
                     }
+                    applied
                 })
             })
             .collect();
-        for task in futures::future::join_all(tasks).await {
-            task.unwrap();
-        }
-        // Step 12 is a creation of 120 + k for every key.
-        let expected = totals((0..4).map(|k| 120 + k).sum(), 4);
+        let finished = tokio::time::timeout(WRITERS_TIMEOUT, futures::future::join_all(tasks))
+            .await
+            .unwrap_or_else(|_| panic!("the 16 writers did not finish within {WRITERS_TIMEOUT:?}"));
+        let applied: usize = finished.into_iter().map(|task| task.unwrap()).sum();
+        // The last step is a creation of 10 × STEPS + k for every key.
+        assert_ne!(STEPS % 5, 0);
+        let expected = totals((0..KEYS).map(|k| 10 * STEPS + k).sum(), KEYS);
+        let store = subject.store.as_ref();
         assert_eq!(store.totals(&b).await.unwrap(), expected);
         assert_eq!(store.latest(&b).await.unwrap().map(|s| s.totals()), Some(expected));
+        // Every change that applied wrote its own sample, in step with the totals.
+        let window = store.window(&b, 0, i64::MAX).await.unwrap();
+        assert_eq!(window.samples.len(), applied);
     }
 
     pub async fn duplicate_and_stale_events_are_skipped(backend: Backend) {

@@ -1,8 +1,10 @@
 //! The embedded adapter: one SQLite file in WAL mode. Every change is one `BEGIN IMMEDIATE` transaction,
-//! so several processes may share the file.
+//! so several processes may share the file, and so may the several connections of one store: calls run
+//! concurrently, each on its own connection, and writers queue on SQLite's write lock (busy timeout).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -60,17 +62,54 @@ CREATE TABLE IF NOT EXISTS samples (
 CREATE INDEX IF NOT EXISTS samples_by_size ON samples (bucket, size_bytes);
 ";
 
+/// How many connections one store opens at most, so as many calls run at once; more wait for one.
+const MAX_CONNECTIONS: usize = 8;
+/// How long a writer waits for another's transaction to end before its call fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 #[derive(Clone)]
 pub struct SqliteStore {
-    connection: Arc<Mutex<Connection>>,
+    pool: Arc<Pool>,
     clock: Clock,
+}
+
+/// The store's connections: those not in use, and a permit for each that may be in use.
+struct Pool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl Pool {
+    fn take(&self) -> Result<Connection, StoreError> {
+        let idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
+        match idle {
+            Some(connection) => Ok(connection),
+            None => connect(&self.path),
+        }
+    }
+
+    fn give_back(&self, connection: Connection) {
+        self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(connection);
+    }
+}
+
+/// One more connection to a database that `SqliteStore::open` has set up (WAL mode is a property of the
+/// file; the busy timeout and the sync level are per connection).
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let connection = Connection::open(path)
+        .map_err(|e| Failed { what: format!("cannot open {}", path.display()), source: e.into() })
+        .or_store()?;
+    connection.busy_timeout(BUSY_TIMEOUT).or_store()?;
+    connection.pragma_update(None, "synchronous", "NORMAL").or_store()?;
+    Ok(connection)
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file and its parent folder.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
         let path = path.to_owned();
-        let connection = tokio::task::spawn_blocking(move || -> Result<Connection, StoreError> {
+        let (path, connection) = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent)
                     .map_err(|e| Failed {
@@ -79,20 +118,21 @@ impl SqliteStore {
                     })
                     .or_store()?;
             }
-            let connection = Connection::open(&path)
-                .map_err(|e| Failed { what: format!("cannot open {}", path.display()), source: e.into() })
-                .or_store()?;
-            connection.busy_timeout(std::time::Duration::from_secs(10)).or_store()?;
+            let connection = connect(&path)?;
             connection
                 .pragma_update(None, "journal_mode", "WAL")
-                .and_then(|()| connection.pragma_update(None, "synchronous", "NORMAL"))
                 .and_then(|()| connection.execute_batch(SCHEMA))
                 .or_store()?;
-            Ok(connection)
+            Ok((path, connection))
         })
         .await
         .or_store()??;
-        Ok(Self { connection: Arc::new(Mutex::new(connection)), clock: system_clock() })
+        let pool = Pool {
+            path,
+            idle: Mutex::new(vec![connection]),
+            permits: Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS)),
+        };
+        Ok(Self { pool: Arc::new(pool), clock: system_clock() })
     }
 
     pub fn with_clock(mut self, clock: Clock) -> Self {
@@ -104,11 +144,16 @@ impl SqliteStore {
         &self,
         work: impl FnOnce(&mut Connection, &Clock) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let connection = Arc::clone(&self.connection);
+        let permit = Arc::clone(&self.pool.permits).acquire_owned().await.or_store()?;
+        let pool = Arc::clone(&self.pool);
         let clock = Arc::clone(&self.clock);
         tokio::task::spawn_blocking(move || {
-            let mut connection = connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            work(&mut connection, &clock)
+            let _permit = permit;
+            let mut connection = pool.take()?;
+            // A failed call has rolled its transaction back (dropping it does), so the connection is reusable.
+            let result = work(&mut connection, &clock);
+            pool.give_back(connection);
+            result
         })
         .await
         .or_store()?
