@@ -1,10 +1,10 @@
 use axum::http::StatusCode;
 
-use crate::helpers::spawn;
+use crate::helpers::spawn_without_aws;
 
 #[tokio::test]
 async fn the_dashboard_is_served_at_the_root_as_html() {
-    let world = spawn().await;
+    let world = spawn_without_aws().await;
     let answer = world.get("/").await;
     assert_eq!(answer.status, StatusCode::OK);
     assert!(answer.content_type.starts_with("text/html"), "{}", answer.content_type);
@@ -21,7 +21,7 @@ async fn the_dashboard_is_served_at_the_root_as_html() {
 /// leave the deployment (or need a CDN).
 #[tokio::test]
 async fn the_dashboard_uses_relative_urls_only() {
-    let world = spawn().await;
+    let world = spawn_without_aws().await;
     let html = String::from_utf8(world.get("/").await.body).unwrap();
     assert!(!html.contains("http://") && !html.contains("https://"), "no hosts");
     // A URL opens a string, a template or a CSS `url(`; `/` then a name or a second `/` would be absolute.

@@ -1,10 +1,10 @@
 use axum::http::StatusCode;
 
-use crate::helpers::spawn;
+use crate::helpers::spawn_without_aws;
 
 #[tokio::test]
 async fn docs_redirect_relatively_so_a_stage_prefix_is_kept() {
-    let world = spawn().await;
+    let world = spawn_without_aws().await;
     let answer = world.get("/docs").await;
     assert_eq!(answer.status, StatusCode::PERMANENT_REDIRECT);
     assert_eq!(answer.location.as_deref(), Some("docs/"));
@@ -12,7 +12,7 @@ async fn docs_redirect_relatively_so_a_stage_prefix_is_kept() {
 
 #[tokio::test]
 async fn swagger_ui_is_served_from_the_binary_and_points_at_the_spec_relatively() {
-    let world = spawn().await;
+    let world = spawn_without_aws().await;
     let index = world.get("/docs/").await;
     assert_eq!(index.status, StatusCode::OK);
     let html = String::from_utf8(index.body).unwrap();

@@ -39,6 +39,19 @@ pub async fn spawn() -> World {
     spawn_with(s3, bucket).await
 }
 
+/// A world for routes that never reach AWS (the docs, the dashboard, the spec): its S3 client points at a
+/// closed port, so a test that reached S3 after all would see a 503, and none of them needs moto.
+pub async fn spawn_without_aws() -> World {
+    let config = aws_sdk_s3::config::Builder::new()
+        .behavior_version_latest()
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .endpoint_url("http://127.0.0.1:1")
+        .force_path_style(true)
+        .credentials_provider(aws_sdk_s3::config::Credentials::new("none", "none", None, None, "offline"))
+        .build();
+    spawn_with(aws_sdk_s3::Client::from_conf(config), BucketName::parse("no-aws-bucket").unwrap()).await
+}
+
 pub async fn spawn_with(s3: aws_sdk_s3::Client, bucket: BucketName) -> World {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("history.sqlite3")).await.unwrap());

@@ -1,4 +1,4 @@
-use crate::helpers::spawn;
+use crate::helpers::spawn_without_aws;
 
 const COMMITTED: &str = include_str!("../../../openapi/openapi.json");
 
@@ -15,7 +15,7 @@ fn the_committed_spec_is_current() {
 
 #[tokio::test]
 async fn the_served_spec_is_the_committed_one() {
-    let world = spawn().await;
+    let world = spawn_without_aws().await;
     let served = world.get("/openapi.json").await.json();
     let committed: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
     assert_eq!(served, committed);
