@@ -408,6 +408,8 @@ def main() -> int:
     result: dict = {"runtime_api": runtime_api, "outcome": "failed", "extensions": [], "exits": {}}
     phase = "init"
     try:
+        # The environment's clock starts with its first process (an extension, or else the runtime).
+        started_at = time.monotonic()
         agents = external_agent_paths(args.opt_dir)
         with box.cond:
             for path in agents:
@@ -434,6 +436,7 @@ def main() -> int:
                    args.init_timeout, processes, "end of init (the Runtime API polled, every extension in event/next)")
         with box.cond:
             box.registration_open = False
+        init_done_at = time.monotonic()
         log("init done")
 
         phase = "invoke"
@@ -450,8 +453,13 @@ def main() -> int:
             box.cond.notify_all()
         wait_until(box, lambda: box.answer is not None, args.invoke_timeout, processes,
                    "answer to the invocation (/response or /error)")
+        answered_at = time.monotonic()
         result["outcome"] = box.answer["kind"]
         result["answer"] = box.answer
+        result["timings_ms"] = {
+            "init": round((init_done_at - started_at) * 1000, 2),
+            "first_answer": round((answered_at - started_at) * 1000, 2),
+        }
         # The invocation is complete when every extension subscribed to INVOKE has come back to event/next.
         try:
             wait_until(box, lambda: all(e.waiting and not e.queue for e in box.extensions.values()
