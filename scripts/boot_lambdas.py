@@ -4,10 +4,12 @@ the bucket on moto, the invocation events, and the checks of each function's ans
     python boot_lambdas.py contract FUNCTIONS_JSON
     python boot_lambdas.py unzip ZIP DEST_DIR
     python boot_lambdas.py elf-arm64 FILE
+    python boot_lambdas.py elf-x86-64 FILE
     python boot_lambdas.py wait-moto ENDPOINT SECONDS
     python boot_lambdas.py tables ENDPOINT TABLES_JSON HISTORY_NAME INDEX_NAME
     python boot_lambdas.py bucket ENDPOINT NAME
     python boot_lambdas.py apigw-event FIXTURE PATH > event.json
+    python boot_lambdas.py function-env FUNCTIONS_JSON FUNCTION ENDPOINT [VAR=VALUE]... > env.json
     python boot_lambdas.py check-tracker RESULT EVENT ENDPOINT HISTORY_NAME
     python boot_lambdas.py check-api RESULT OPENAPI_JSON
     python boot_lambdas.py check-driver RESULT ENDPOINT BUCKET
@@ -40,18 +42,30 @@ def contract(functions_json: str) -> None:
 
 
 AARCH64 = 183  # ELF e_machine of arm64
+X86_64 = 62  # ELF e_machine of x86-64
+MACHINE_NAMES = {X86_64: "x86-64", AARCH64: "arm64", 40: "arm (32-bit)"}
 
 
-def elf_arm64(path: str, label: str | None = None) -> None:
-    """Fails unless `path` is a 64-bit little-endian ELF executable for arm64."""
+def elf_machine(path: str, expected: int, label: str | None = None) -> None:
+    """Fails unless `path` is a 64-bit little-endian ELF executable for the machine `expected`."""
     label = label or path
     header = Path(path).read_bytes()[:20]
     if header[:4] != b"\x7fELF":
         fail(f"{label} is not an ELF executable")
     machine = int.from_bytes(header[18:20], "little")
-    if header[4] != 2 or header[5] != 1 or machine != AARCH64:
-        names = {62: "x86-64", 183: "arm64", 40: "arm (32-bit)"}
-        fail(f"{label} is not an arm64 executable: it is built for {names.get(machine, f'ELF machine {machine}')}")
+    if header[4] != 2 or header[5] != 1 or machine != expected:
+        fail(f"{label} is not an {MACHINE_NAMES[expected]} executable: it is built for "
+             f"{MACHINE_NAMES.get(machine, f'ELF machine {machine}')}")
+
+
+def elf_arm64(path: str, label: str | None = None) -> None:
+    """Fails unless `path` is a 64-bit little-endian ELF executable for arm64."""
+    elf_machine(path, AARCH64, label)
+
+
+def elf_x86_64(path: str, label: str | None = None) -> None:
+    """Fails unless `path` is a 64-bit little-endian ELF executable for x86-64 (runs here without qemu)."""
+    elf_machine(path, X86_64, label)
 
 
 def unzip(zip_path: str, dest: str) -> None:
@@ -134,6 +148,29 @@ def apigw_event(fixture: str, path: str) -> None:
     json.dump(event, sys.stdout, indent=2)
 
 
+def function_env(functions_json: str, function: str, endpoint: str, *values: str) -> None:
+    """The function's environment as JSON, as boot-lambdas builds it: each variable the contract lists for
+    `function` (required, optional, read by others) that has a non-empty value among the VAR=VALUE
+    arguments, then AWS_ENDPOINT_URL=`endpoint` and moto's credentials. A required variable without a value
+    fails."""
+    given = dict(v.split("=", 1) for v in values)
+    spec = json.loads(Path(functions_json).read_text())["functions"].get(function)
+    if spec is None:
+        fail(f"{functions_json} names no function {function}")
+    env = spec.get("environment", {})
+    out = {}
+    for var in env.get("required", []):
+        if not given.get(var):
+            fail(f"the contract's required variable {var} of {function} has no value")
+        out[var] = given[var]
+    for var in [*env.get("optional", []), *env.get("readByOthers", {})]:
+        if given.get(var):
+            out[var] = given[var]
+    out.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+               AWS_SESSION_TOKEN="testing")
+    print(json.dumps(out, indent=2))
+
+
 def load_result(path: str, poller: str = "runtime") -> dict:
     """The stand-in's result, when the invocation was answered, polled and answered by `poller`."""
     result = json.loads(Path(path).read_text())
@@ -214,9 +251,10 @@ def check_driver(result_path: str, endpoint: str, bucket_name: str) -> None:
 
 
 def main() -> None:
-    commands = {"contract": contract, "unzip": unzip, "elf-arm64": elf_arm64, "wait-moto": wait_moto, "tables": tables, "bucket": bucket,
-                "apigw-event": apigw_event, "check-tracker": check_tracker, "check-api": check_api,
-                "check-driver": check_driver}
+    commands = {"contract": contract, "unzip": unzip, "elf-arm64": elf_arm64, "elf-x86-64": elf_x86_64,
+                "wait-moto": wait_moto, "tables": tables, "bucket": bucket,
+                "apigw-event": apigw_event, "function-env": function_env, "check-tracker": check_tracker,
+                "check-api": check_api, "check-driver": check_driver}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](*sys.argv[2:])
