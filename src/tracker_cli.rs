@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use domain::BucketName;
-use tracker::event::parse_notification;
+use tracker::event::{Envelope, Notification, envelope_from_slice};
 use tracker::reconcile::{Progress, reconcile};
 use tracker::{RecordReport, Tracker};
 
@@ -21,8 +21,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Applies S3 event notification files (one JSON notification each; `-` reads stdin) and prints one
-    /// JSON line per record with the bucket's totals after it.
+    /// Applies files of S3 events (`-` reads stdin), each in any shape the Lambda function receives: an S3
+    /// notification, an EventBridge event, an on-failure destination record, or an SQS batch of these.
+    /// Prints one JSON line per record with the bucket's totals after it.
     Apply {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
@@ -70,39 +71,54 @@ fn read_input(path: &PathBuf) -> std::io::Result<Vec<u8>> {
 /// are still applied.
 pub async fn apply_files(tracker: &Tracker, files: &[PathBuf]) -> ExitCode {
     let mut malformed = false;
-    let mut stdout = std::io::stdout().lock();
     for path in files {
-        let notification = match read_input(path)
+        let envelope = match read_input(path)
             .map_err(|e| e.to_string())
-            .and_then(|bytes| parse_notification(&bytes).map_err(|e| e.to_string()))
+            .and_then(|bytes| envelope_from_slice(&bytes).map_err(|e| e.to_string()))
         {
-            Ok(notification) => notification,
+            Ok(envelope) => envelope,
             Err(problem) => {
                 eprintln!("error: {}: {problem}", path.display());
                 malformed = true;
                 continue;
             }
         };
-        let reports = match tracker.handle(&notification).await {
-            Ok(reports) => reports,
-            Err(error) => {
-                eprintln!("error: {}: {error}", path.display());
-                return ExitCode::FAILURE;
-            }
+        let notifications = match envelope {
+            Envelope::Single(notification) => vec![Ok(notification)],
+            Envelope::Sqs(messages) => messages
+                .into_iter()
+                .map(|message| message.notification.map_err(|e| format!("SQS message {}: {e}", message.id)))
+                .collect(),
         };
-        for report in reports {
-            let report = match with_current_totals(tracker, report).await {
-                Ok(report) => report,
-                Err(error) => {
-                    eprintln!("error: the store failed: {error}");
-                    return ExitCode::FAILURE;
+        for notification in notifications {
+            match notification {
+                Ok(notification) => {
+                    if let Err(problem) = apply_one(tracker, &notification).await {
+                        eprintln!("error: {}: {problem}", path.display());
+                        return ExitCode::FAILURE;
+                    }
                 }
-            };
-            let line = serde_json::to_string(&report).expect("a report serializes");
-            let _ = writeln!(stdout, "{line}");
+                Err(problem) => {
+                    eprintln!("error: {}: {problem}", path.display());
+                    malformed = true;
+                }
+            }
         }
     }
     if malformed { ExitCode::from(2) } else { ExitCode::SUCCESS }
+}
+
+/// Applies one notification and prints a JSON line per record.
+async fn apply_one(tracker: &Tracker, notification: &Notification) -> Result<(), String> {
+    let reports = tracker.handle(notification).await.map_err(|e| e.to_string())?;
+    let mut stdout = std::io::stdout().lock();
+    for report in reports {
+        let report =
+            with_current_totals(tracker, report).await.map_err(|e| format!("the store failed: {e}"))?;
+        let line = serde_json::to_string(&report).expect("a report serializes");
+        let _ = writeln!(stdout, "{line}");
+    }
+    Ok(())
 }
 
 /// Fills in the totals of a record that was skipped before it reached the store.

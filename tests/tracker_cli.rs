@@ -78,3 +78,22 @@ fn the_exit_codes_say_what_failed() {
     let stderr = String::from_utf8_lossy(&bad_setting.stderr);
     assert!(stderr.starts_with("error: bad setting HISTORY_BACKEND: \"postgres\" is not one of"), "{stderr}");
 }
+
+/// `apply` takes an SQS batch as the Lambda function does: a malformed message is named and makes the exit
+/// code 2, the other messages are applied.
+#[tokio::test]
+async fn apply_takes_an_sqs_batch_and_names_a_malformed_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("h.sqlite3")).await.unwrap();
+    let tracker = Tracker::new(Arc::new(store), TrackingRules::default());
+    let mut batch: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture_path("sqs-batch-s3.json")).unwrap()).unwrap();
+    batch["Records"][2]["body"] = serde_json::Value::String("not json".into());
+    let file = dir.path().join("batch.json");
+    std::fs::write(&file, serde_json::to_vec(&batch).unwrap()).unwrap();
+    let code = s3_size_micro::tracker_cli::apply_files(&tracker, &[file]).await;
+    assert_eq!(code, ExitCode::from(2));
+    // 18 B put, the 27 B overwrite malformed, then the delete and a 2 B put of another key.
+    let bucket = BucketName::parse("size-tracking-local").unwrap();
+    assert_eq!(tracker.ledger().totals(&bucket).await.unwrap(), Totals { size_bytes: 2, object_count: 1 });
+}

@@ -1,10 +1,11 @@
-//! The Lambda entry point: S3 invokes the function asynchronously with one notification.
+//! The Lambda entry point: an S3 notification invoked directly (S3's asynchronous invocation), an
+//! EventBridge event, an on-failure destination record, or an SQS batch of any of these.
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde::Serialize;
 
 use crate::Tracker;
-use crate::event::{EventError, notification_from_value};
+use crate::event::{Envelope, EventError, Notification, envelope_from_value};
 use crate::report::Outcome;
 
 #[derive(Debug, thiserror::Error)]
@@ -22,11 +23,61 @@ pub struct Summary {
     pub skipped: usize,
 }
 
-/// Handles one invocation. Any failure fails the invocation, so Lambda retries it (and, after its
-/// retries, sends it to the on-failure destination): applying is idempotent, so a retry is safe.
-pub async fn handle(tracker: &Tracker, payload: serde_json::Value) -> Result<Summary, HandlerError> {
-    let notification = notification_from_value(payload)?;
-    let reports = tracker.handle(&notification).await?;
+/// What an invocation answers: a summary, or for an SQS batch the messages to deliver again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    Summary(Summary),
+    Batch(BatchResponse),
+}
+
+/// The partial batch response of an SQS event source mapping with `ReportBatchItemFailures`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BatchResponse {
+    #[serde(rename = "batchItemFailures")]
+    pub batch_item_failures: Vec<ItemFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemFailure {
+    #[serde(rename = "itemIdentifier")]
+    pub item_identifier: String,
+}
+
+/// Handles one invocation. A single notification that fails fails the invocation, so Lambda retries it
+/// (and, after its retries, sends it to the on-failure destination); in an SQS batch each message fails
+/// alone and is named in `batchItemFailures`, so SQS delivers just it again. Applying is idempotent, so a
+/// redelivery is safe.
+pub async fn handle(tracker: &Tracker, payload: serde_json::Value) -> Result<Answer, HandlerError> {
+    match envelope_from_value(payload)? {
+        Envelope::Single(notification) => Ok(Answer::Summary(apply(tracker, &notification).await?)),
+        Envelope::Sqs(messages) => {
+            let mut batch_item_failures = Vec::new();
+            for message in messages {
+                let failed = match &message.notification {
+                    Err(error) => {
+                        tracing::warn!(message = message.id, %error, "a malformed message; SQS will deliver it again, then to the DLQ");
+                        true
+                    }
+                    Ok(notification) => match apply(tracker, notification).await {
+                        Ok(_) => false,
+                        Err(error) => {
+                            tracing::error!(message = message.id, %error, "a message could not be applied; SQS will deliver it again");
+                            true
+                        }
+                    },
+                };
+                if failed {
+                    batch_item_failures.push(ItemFailure { item_identifier: message.id });
+                }
+            }
+            Ok(Answer::Batch(BatchResponse { batch_item_failures }))
+        }
+    }
+}
+
+async fn apply(tracker: &Tracker, notification: &Notification) -> Result<Summary, crate::TrackError> {
+    let reports = tracker.handle(notification).await?;
     let applied = reports.iter().filter(|r| r.outcome == Outcome::Applied).count();
     Ok(Summary { records: reports.len(), applied, skipped: reports.len() - applied })
 }

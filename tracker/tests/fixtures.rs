@@ -28,6 +28,13 @@ fn only_change(name: &str) -> domain::ObjectChange {
     }
 }
 
+fn summary_of(answer: tracker::lambda::Answer) -> tracker::lambda::Summary {
+    match answer {
+        tracker::lambda::Answer::Summary(summary) => summary,
+        other => panic!("a direct notification is answered with a summary, got {other:?}"),
+    }
+}
+
 async fn tracker() -> (Tracker, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("h.sqlite3")).await.unwrap();
@@ -149,9 +156,9 @@ fn malformed_notifications_name_the_problem() {
 async fn the_lambda_handler_summarises_and_fails_on_bad_input() {
     let (tracker, _dir) = tracker().await;
     let payload: serde_json::Value = serde_json::from_slice(&fixture("s3-put.json")).unwrap();
-    let summary = tracker::lambda::handle(&tracker, payload.clone()).await.unwrap();
+    let summary = summary_of(tracker::lambda::handle(&tracker, payload.clone()).await.unwrap());
     assert_eq!((summary.records, summary.applied, summary.skipped), (1, 1, 0));
-    let again = tracker::lambda::handle(&tracker, payload).await.unwrap();
+    let again = summary_of(tracker::lambda::handle(&tracker, payload).await.unwrap());
     assert_eq!((again.applied, again.skipped), (0, 1), "a redelivery is skipped");
     let bad = tracker::lambda::handle(&tracker, serde_json::json!({"Records": [{}]})).await;
     match bad {
@@ -207,7 +214,7 @@ async fn a_store_failure_mid_notification_fails_it_and_the_redelivery_completes_
     assert!(matches!(failed, Err(tracker::lambda::HandlerError::Track(_))), "{failed:?}");
     let bucket = BucketName::parse("size-tracking-local").unwrap();
     assert_eq!(tracker.ledger().totals(&bucket).await.unwrap(), Totals { size_bytes: 18, object_count: 1 });
-    let summary = tracker::lambda::handle(&tracker, three).await.unwrap();
+    let summary = summary_of(tracker::lambda::handle(&tracker, three).await.unwrap());
     assert_eq!(
         (summary.records, summary.applied, summary.skipped),
         (3, 2, 1),

@@ -1,6 +1,10 @@
 //! S3 event notifications, as S3 delivers them to Lambda, turned into ledger changes.
 
 pub mod compose;
+mod envelope;
+mod eventbridge;
+
+pub use envelope::{Envelope, SqsMessage, envelope_from_slice, envelope_from_value};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::{BucketName, ChangeKind, ObjectChange, ObjectKey, Sequencer};

@@ -1,0 +1,57 @@
+//! S3 events as EventBridge delivers them (`source` `aws.s3`): one object change per event.
+
+use domain::{BucketName, ChangeKind, ObjectChange, ObjectKey, Sequencer};
+use serde::Deserialize;
+
+use super::{Notification, Record, decode_key};
+
+#[derive(Debug, Deserialize)]
+pub(super) struct WireEvent {
+    #[serde(rename = "detail-type")]
+    detail_type: String,
+    detail: WireDetail,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireDetail {
+    bucket: WireBucket,
+    object: WireObject,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireBucket {
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireObject {
+    key: String,
+    size: Option<i64>,
+    sequencer: Option<String>,
+}
+
+/// The event as a notification of one record. Keys are URL-encoded as in notifications.
+pub(super) fn notification(event: &WireEvent) -> Result<Notification, String> {
+    let bucket = BucketName::parse(event.detail.bucket.name.clone()).map_err(|e| e.to_string())?;
+    let key = ObjectKey::parse(decode_key(&event.detail.object.key)?).map_err(|e| e.to_string())?;
+    let kind = match event.detail_type.as_str() {
+        "Object Created" => {
+            let size = event.detail.object.size.ok_or("an Object Created event has no detail.object.size")?;
+            ChangeKind::Created {
+                size: u64::try_from(size).map_err(|_| format!("detail.object.size is negative: {size}"))?,
+            }
+        }
+        // Deletions, delete markers and lifecycle expirations alike; a deletion's size is never trusted.
+        "Object Deleted" => ChangeKind::Removed,
+        other => {
+            return Ok(Notification::Records(vec![Record::NotAChange {
+                bucket,
+                key,
+                event_name: other.to_owned(),
+            }]));
+        }
+    };
+    let text = event.detail.object.sequencer.as_deref().ok_or("detail.object.sequencer is missing")?;
+    let sequencer = Sequencer::parse(text).map_err(|e| e.to_string())?;
+    Ok(Notification::Records(vec![Record::Change(ObjectChange { bucket, key, sequencer, kind })]))
+}

@@ -1,0 +1,118 @@
+//! Every shape S3 events reach the tracker in (`tests/fixtures/`, copied from the documented formats): an
+//! SQS batch of notifications or of EventBridge events, an EventBridge event alone, the on-failure
+//! destination record, a lifecycle expiration. A malformed SQS message fails only itself.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use domain::{BucketName, ChangeKind, Totals};
+use store_sqlite::SqliteStore;
+use tracker::event::{Envelope, Notification, Record, envelope_from_slice};
+use tracker::lambda::{Answer, BatchResponse, ItemFailure, handle};
+use tracker::{Tracker, TrackingRules};
+
+fn fixture(name: &str) -> serde_json::Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+async fn tracker() -> (Tracker, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("h.sqlite3")).await.unwrap();
+    (Tracker::new(Arc::new(store), TrackingRules::default()), dir)
+}
+
+async fn totals(tracker: &Tracker) -> Totals {
+    tracker.ledger().totals(&BucketName::parse("size-tracking-local").unwrap()).await.unwrap()
+}
+
+fn no_failures() -> Answer {
+    Answer::Batch(BatchResponse { batch_item_failures: vec![] })
+}
+
+#[tokio::test]
+async fn an_sqs_batch_of_notifications_is_applied_message_by_message() {
+    let (tracker, _dir) = tracker().await;
+    // A test event, puts of 18 and 27 B, a delete, a put of 2 B.
+    assert_eq!(handle(&tracker, fixture("sqs-batch-s3.json")).await.unwrap(), no_failures());
+    assert_eq!(totals(&tracker).await, Totals { size_bytes: 2, object_count: 1 });
+    // A redelivered batch changes nothing.
+    assert_eq!(handle(&tracker, fixture("sqs-batch-s3.json")).await.unwrap(), no_failures());
+    assert_eq!(totals(&tracker).await, Totals { size_bytes: 2, object_count: 1 });
+}
+
+#[tokio::test]
+async fn a_malformed_message_fails_only_itself() {
+    let (tracker, _dir) = tracker().await;
+    let mut batch = fixture("sqs-batch-s3.json");
+    let messages = batch["Records"].as_array_mut().unwrap();
+    messages[4]["body"] = serde_json::Value::String("{\"Records\": [".into());
+    let failed_id = messages[4]["messageId"].as_str().unwrap().to_owned();
+    let answer = handle(&tracker, batch).await.unwrap();
+    assert_eq!(
+        answer,
+        Answer::Batch(BatchResponse {
+            batch_item_failures: vec![ItemFailure { item_identifier: failed_id }]
+        })
+    );
+    assert_eq!(
+        serde_json::to_value(&answer).unwrap(),
+        serde_json::json!({"batchItemFailures": [{"itemIdentifier": "059f36b4-87a3-44ab-83d2-661975210004"}]})
+    );
+    // The others were applied: 18, 27, deleted; the 2 B put was the malformed one.
+    assert_eq!(totals(&tracker).await, Totals::default());
+}
+
+#[tokio::test]
+async fn eventbridge_events_alone_or_in_sqs_are_changes() {
+    let Envelope::Single(Notification::Records(created)) =
+        envelope_from_slice(&serde_json::to_vec(&fixture("eventbridge-object-created.json")).unwrap())
+            .unwrap()
+    else {
+        panic!("one notification")
+    };
+    let [Record::Change(change)] = created.as_slice() else { panic!("{created:?}") };
+    assert_eq!(change.key.as_str(), "reports/2026 Q3+final.txt", "the key is URL-decoded");
+    assert_eq!(change.kind, ChangeKind::Created { size: 1024 });
+    assert_eq!(change.sequencer.as_str(), "00617F08299329D189");
+
+    for name in ["eventbridge-object-deleted.json", "eventbridge-lifecycle-expiration.json"] {
+        let Envelope::Single(Notification::Records(records)) =
+            envelope_from_slice(&serde_json::to_vec(&fixture(name)).unwrap()).unwrap()
+        else {
+            panic!("{name}: one notification")
+        };
+        assert!(matches!(records.as_slice(), [Record::Change(c)] if c.kind == ChangeKind::Removed), "{name}");
+    }
+
+    let (tracker, _dir) = tracker().await;
+    // Created 1 KiB, deleted (a delete marker), and another key expired by lifecycle.
+    assert_eq!(handle(&tracker, fixture("sqs-batch-eventbridge.json")).await.unwrap(), no_failures());
+    assert_eq!(totals(&tracker).await, Totals::default());
+}
+
+#[tokio::test]
+async fn an_on_failure_record_applies_the_event_it_carries() {
+    let (tracker, _dir) = tracker().await;
+    let Answer::Summary(summary) =
+        handle(&tracker, fixture("lambda-destination-on-failure.json")).await.unwrap()
+    else {
+        panic!("a single notification is answered with a summary")
+    };
+    assert_eq!((summary.records, summary.applied), (1, 1));
+    assert_eq!(totals(&tracker).await, Totals { size_bytes: 18, object_count: 1 });
+}
+
+#[tokio::test]
+async fn a_lifecycle_expiration_removes_the_object() {
+    let (tracker, _dir) = tracker().await;
+    let put = serde_json::json!({"Records": [{
+        "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": "size-tracking-local"},
+               "object": {"key": "logs/old.log", "size": 700, "sequencer": "0062B1A6F0A1B2C300"}}
+    }]});
+    handle(&tracker, put).await.unwrap();
+    assert_eq!(totals(&tracker).await, Totals { size_bytes: 700, object_count: 1 });
+    handle(&tracker, fixture("s3-lifecycle-expiration.json")).await.unwrap();
+    assert_eq!(totals(&tracker).await, Totals::default());
+}
