@@ -34,12 +34,3 @@ pub enum SkipReason {
     /// A later event of the same key was applied first.
     Stale,
 }
-
-impl SkipReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Duplicate => "duplicate",
-            Self::Stale => "stale",
-        }
-    }
-}

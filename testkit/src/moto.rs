@@ -38,9 +38,8 @@ fn start() -> Result<String, String> {
     let python = root.join(".venv/bin/python");
     if !python.exists() {
         return Err(format!(
-            "{} is missing. Run `{SETUP_COMMAND}` once (it creates .venv with moto), or set MOTO_ENDPOINT \
-             to a running moto server",
-            python.display()
+            "the project's .venv/bin/python is missing. Run `{SETUP_COMMAND}` once (it creates .venv with \
+             moto), or set MOTO_ENDPOINT to a running moto server"
         ));
     }
     let port = free_port().map_err(|e| format!("cannot pick a free port: {e}"))?;
