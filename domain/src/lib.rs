@@ -22,7 +22,7 @@ pub use clock::{Clock, system_clock};
 pub use error::{ErrorChain, StoreError};
 pub use key::ObjectKey;
 pub use limits::{LATEST_PLOT_KEY, MAX_WINDOW_SECONDS, PLOTS_PREFIX};
-pub use port::{History, Ledger, SizeStore};
+pub use port::{ChangeResult, History, Ledger, SizeStore};
 pub use sample::{Sample, Totals, Window};
 pub use sequencer::Sequencer;
 

@@ -52,6 +52,9 @@ impl domain::Ledger for DynamoStore {
     async fn apply(&self, change: &domain::ObjectChange) -> Result<domain::ApplyOutcome, domain::StoreError> {
         self.ledger.apply(change).await
     }
+    async fn apply_batch(&self, changes: &[domain::ObjectChange]) -> Vec<domain::ChangeResult> {
+        self.ledger.apply_batch(changes).await
+    }
     async fn seed(
         &self,
         bucket: &domain::BucketName,
