@@ -15,6 +15,9 @@ pub enum StoreError {
     Contention { bucket: String, attempts: u32 },
     #[error("{backend}: a stored row is malformed: {message}")]
     Corrupt { backend: &'static str, message: String },
+    /// One failure that several changes of a batch share.
+    #[error(transparent)]
+    Shared(std::sync::Arc<StoreError>),
 }
 
 impl StoreError {

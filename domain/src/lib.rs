@@ -3,6 +3,7 @@
 //! adapters apply, the port they implement ([`Ledger`] for the tracker, [`History`] for the api), and the
 //! limits and names every binary shares.
 
+pub mod batch;
 mod bucket;
 mod bytes;
 mod change;
@@ -21,7 +22,7 @@ pub use change::{ApplyOutcome, ChangeKind, ObjectChange, SkipReason};
 pub use clock::{Clock, system_clock};
 pub use error::{ErrorChain, StoreError};
 pub use key::ObjectKey;
-pub use limits::{LATEST_PLOT_KEY, MAX_WINDOW_SECONDS, PLOTS_PREFIX};
+pub use limits::{LATEST_PLOT_KEY, MAX_WINDOW_SECONDS, PLOTS_PREFIX, TOMBSTONE_LIFETIME};
 pub use port::{ChangeResult, History, Ledger, SizeStore};
 pub use sample::{Sample, Totals, Window};
 pub use sequencer::Sequencer;

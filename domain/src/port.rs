@@ -7,26 +7,42 @@ use crate::{ApplyOutcome, BucketName, ObjectChange, ObjectKey, Sample, StoreErro
 /// The tracker's side of the port: the per-key ledger and the bucket totals it keeps exact.
 #[async_trait]
 pub trait Ledger: Send + Sync {
-    /// Applies one change atomically: the key's row, the bucket's totals and a new sample move together,
-    /// or nothing moves. A change whose sequencer is not newer than the key's is skipped, which makes
-    /// applying idempotent and order-independent.
-    async fn apply(&self, change: &ObjectChange) -> Result<ApplyOutcome, StoreError>;
-
     /// Applies a batch of changes, in any order and of any buckets, with the same result as applying them
-    /// one by one: per key the highest sequencer wins. Answers one result per change, in the order given;
-    /// a change whose write failed answers the error (shared by the changes that failed with it), and is
-    /// safe to apply again.
-    async fn apply_batch(&self, changes: &[ObjectChange]) -> Vec<ChangeResult> {
-        let mut results = Vec::with_capacity(changes.len());
-        for change in changes {
-            results.push(self.apply(change).await.map_err(Arc::new));
-        }
-        results
+    /// one by one in sequencer order: per key the highest sequencer wins, and a change whose sequencer is
+    /// not newer than the key's is skipped, which makes applying idempotent and order-independent. Each key
+    /// row moves together with its bucket's totals; every bucket the batch changed gets a sample written
+    /// after its changes. Answers one result per change, in the order given; a change whose write failed
+    /// answers the error (shared by the changes that failed with it) and is safe to apply again.
+    async fn apply_batch(&self, changes: &[ObjectChange]) -> Vec<ChangeResult>;
+
+    /// Applies one change: a batch of one.
+    async fn apply(&self, change: &ObjectChange) -> Result<ApplyOutcome, StoreError> {
+        crate::batch::only_result(self.apply_batch(std::slice::from_ref(change)).await)
     }
 
     /// Adds the listed objects whose keys the ledger has never seen (with the lowest sequencer, so any
-    /// real event wins over them) and records one sample if anything was added. Returns the number added.
-    async fn seed(&self, bucket: &BucketName, objects: &[(ObjectKey, u64)]) -> Result<u64, StoreError>;
+    /// real event wins over them, and a tombstone refuses them) and records a sample if anything was
+    /// added. Returns the number added.
+    async fn seed(&self, bucket: &BucketName, objects: &[(ObjectKey, u64)]) -> Result<u64, StoreError> {
+        let changes: Vec<ObjectChange> = objects
+            .iter()
+            .map(|(key, size)| ObjectChange {
+                bucket: bucket.clone(),
+                key: key.clone(),
+                sequencer: crate::Sequencer::lowest(),
+                kind: crate::ChangeKind::Created { size: *size },
+            })
+            .collect();
+        let mut added = 0;
+        for result in self.apply_batch(&changes).await {
+            match result {
+                Ok(ApplyOutcome::Applied(_)) => added += 1,
+                Ok(ApplyOutcome::Skipped { .. }) => {}
+                Err(error) => return Err(StoreError::Shared(error)),
+            }
+        }
+        Ok(added)
+    }
 
     /// The bucket's current totals (zero for a bucket never seen).
     async fn totals(&self, bucket: &BucketName) -> Result<Totals, StoreError>;

@@ -77,17 +77,9 @@ struct CountingLedger {
 
 #[async_trait::async_trait]
 impl Ledger for CountingLedger {
-    async fn apply(&self, change: &domain::ObjectChange) -> Result<domain::ApplyOutcome, domain::StoreError> {
+    async fn apply_batch(&self, changes: &[domain::ObjectChange]) -> Vec<domain::ChangeResult> {
         self.calls.fetch_add(1, Ordering::Relaxed);
-        self.inner.apply(change).await
-    }
-    async fn seed(
-        &self,
-        bucket: &BucketName,
-        objects: &[(ObjectKey, u64)],
-    ) -> Result<u64, domain::StoreError> {
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        self.inner.seed(bucket, objects).await
+        self.inner.apply_batch(changes).await
     }
     async fn totals(&self, bucket: &BucketName) -> Result<Totals, domain::StoreError> {
         self.calls.fetch_add(1, Ordering::Relaxed);

@@ -13,7 +13,7 @@ use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};
-use domain::{ApplyOutcome, BucketName, History, Ledger, ObjectChange, ObjectKey, StoreError, Totals};
+use domain::{BucketName, History, Ledger, ObjectChange, ObjectKey, StoreError, Totals};
 use local::s3::{RunningS3, S3EndpointConfig, S3EndpointError, start};
 use store_sqlite::SqliteStore;
 use tempfile::TempDir;
@@ -372,13 +372,14 @@ struct Unreliable {
 
 #[async_trait]
 impl Ledger for Unreliable {
-    async fn apply(&self, change: &ObjectChange) -> Result<ApplyOutcome, StoreError> {
+    async fn apply_batch(&self, changes: &[ObjectChange]) -> Vec<domain::ChangeResult> {
         tokio::time::sleep(self.delay).await;
         let fail = self.failures_left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
         if fail.is_ok() {
-            return Err(StoreError::backend("test", "unavailable"));
+            let error = Arc::new(StoreError::backend("test", "unavailable"));
+            return changes.iter().map(|_| Err(Arc::clone(&error))).collect();
         }
-        self.inner.apply(change).await
+        self.inner.apply_batch(changes).await
     }
 
     async fn seed(&self, bucket: &BucketName, objects: &[(ObjectKey, u64)]) -> Result<u64, StoreError> {

@@ -46,29 +46,31 @@ pub struct ItemFailure {
 
 /// Handles one invocation. A single notification that fails fails the invocation, so Lambda retries it
 /// (and, after its retries, sends it to the on-failure destination); in an SQS batch each message fails
-/// alone and is named in `batchItemFailures`, so SQS delivers just it again. Applying is idempotent, so a
+/// alone and is named in `batchItemFailures`, so SQS delivers just it again. The records of every message
+/// of a batch go to the ledger as one batch. Applying is idempotent, so a
 /// redelivery is safe.
 pub async fn handle(tracker: &Tracker, payload: serde_json::Value) -> Result<Answer, HandlerError> {
     match envelope_from_value(payload)? {
         Envelope::Single(notification) => Ok(Answer::Summary(apply(tracker, &notification).await?)),
         Envelope::Sqs(messages) => {
             let mut batch_item_failures = Vec::new();
-            for message in messages {
-                let failed = match &message.notification {
+            let mut readable = Vec::with_capacity(messages.len());
+            for message in &messages {
+                match &message.notification {
+                    Ok(notification) => readable.push((message.id.as_str(), notification)),
                     Err(error) => {
                         tracing::warn!(message = message.id, %error, "a malformed message; SQS will deliver it again, then to the DLQ");
-                        true
+                        batch_item_failures.push(ItemFailure { item_identifier: message.id.clone() });
                     }
-                    Ok(notification) => match apply(tracker, notification).await {
-                        Ok(_) => false,
-                        Err(error) => {
-                            tracing::error!(message = message.id, %error, "a message could not be applied; SQS will deliver it again");
-                            true
-                        }
-                    },
-                };
-                if failed {
-                    batch_item_failures.push(ItemFailure { item_identifier: message.id });
+                }
+            }
+            let notifications: Vec<&Notification> =
+                readable.iter().map(|(_, notification)| *notification).collect();
+            let results = tracker.handle_batch(&notifications).await;
+            for ((id, _), result) in readable.into_iter().zip(results) {
+                if let Err(error) = result {
+                    tracing::error!(message = id, %error, "a message could not be applied; SQS will deliver it again");
+                    batch_item_failures.push(ItemFailure { item_identifier: id.to_owned() });
                 }
             }
             Ok(Answer::Batch(BatchResponse { batch_item_failures }))

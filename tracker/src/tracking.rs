@@ -51,43 +51,94 @@ impl Tracker {
         &self.rules
     }
 
-    /// Applies every record in order. Stops at the first store failure: the caller retries the whole
-    /// notification, which is safe because applying a record twice skips it the second time.
+    /// Applies one notification's records as one batch. A store failure fails the notification: the
+    /// caller retries all of it, which is safe because applying a record twice skips it the second time.
     pub async fn handle(&self, notification: &Notification) -> Result<Vec<RecordReport>, TrackError> {
-        let records = match notification {
-            Notification::Test => return Ok(vec![RecordReport::skipped(SkipReason::TestEvent, None, None)]),
-            Notification::Records(records) => records,
-        };
-        let mut reports = Vec::with_capacity(records.len());
-        for record in records {
-            reports.push(self.handle_record(record).await?);
-        }
-        Ok(reports)
+        self.handle_batch(&[notification]).await.pop().unwrap_or_else(|| Ok(Vec::new()))
     }
 
-    async fn handle_record(&self, record: &Record) -> Result<RecordReport, TrackError> {
-        let (change, time_ordered) = match record {
-            Record::NotAChange { bucket, key, event_name } => {
-                tracing::debug!(%bucket, %key, event_name, "not a size change");
-                return Ok(RecordReport::skipped(SkipReason::NotAChange, Some(bucket), Some(key)));
+    /// Applies the records of several notifications (an SQS batch) as one batch of the ledger, whatever
+    /// their buckets and keys. Answers per notification, in order: its records' reports, or the error that
+    /// failed one of its records (the notification is then to be delivered again, whole).
+    pub async fn handle_batch(
+        &self,
+        notifications: &[&Notification],
+    ) -> Vec<Result<Vec<RecordReport>, TrackError>> {
+        let mut reports: Vec<Vec<Option<RecordReport>>> = Vec::with_capacity(notifications.len());
+        // What goes to the ledger: each change, with the notification and record it came from.
+        let mut changes: Vec<ObjectChange> = Vec::new();
+        let mut origins: Vec<(usize, usize, bool)> = Vec::new();
+        for (message, notification) in notifications.iter().enumerate() {
+            let records = match notification {
+                Notification::Test => {
+                    reports.push(vec![Some(RecordReport::skipped(SkipReason::TestEvent, None, None))]);
+                    continue;
+                }
+                Notification::Records(records) => records,
+            };
+            let mut mine = Vec::with_capacity(records.len());
+            for (index, record) in records.iter().enumerate() {
+                let (change, time_ordered) = match record {
+                    Record::NotAChange { bucket, key, event_name } => {
+                        tracing::debug!(%bucket, %key, event_name, "not a size change");
+                        mine.push(Some(RecordReport::skipped(
+                            SkipReason::NotAChange,
+                            Some(bucket),
+                            Some(key),
+                        )));
+                        continue;
+                    }
+                    Record::Change(change) => (change, false),
+                    Record::TimeOrdered(change) => (change, true),
+                };
+                let skip = if !self.rules.tracks(&change.bucket) {
+                    Some(SkipReason::UntrackedBucket)
+                } else if self.rules.is_reserved(&change.key) {
+                    Some(SkipReason::ReservedPrefix)
+                } else {
+                    None
+                };
+                if let Some(reason) = skip {
+                    mine.push(Some(RecordReport::skipped(reason, Some(&change.bucket), Some(&change.key))));
+                    continue;
+                }
+                mine.push(None);
+                changes.push(change.clone());
+                origins.push((message, index, time_ordered));
             }
-            Record::Change(change) => (change, false),
-            Record::TimeOrdered(change) => (change, true),
-        };
+            reports.push(mine);
+        }
+
+        let results = self.ledger.apply_batch(&changes).await;
+        let mut failed: Vec<Option<TrackError>> = notifications.iter().map(|_| None).collect();
+        for ((change, (message, index, time_ordered)), result) in changes.iter().zip(origins).zip(results) {
+            let outcome = match result {
+                Ok(ApplyOutcome::Skipped { reason: domain::SkipReason::Duplicate, .. }) if time_ordered => {
+                    self.settle_tie(change, result.expect("matched as Ok")).await
+                }
+                Ok(outcome) => Ok(outcome),
+                Err(error) => Err(TrackError::Store(StoreError::Shared(error))),
+            };
+            match outcome {
+                Ok(outcome) => reports[message][index] = Some(self.report(change, &outcome)),
+                Err(error) => {
+                    failed[message].get_or_insert(error);
+                }
+            }
+        }
+        reports
+            .into_iter()
+            .zip(failed)
+            .map(|(reports, failed)| match failed {
+                Some(error) => Err(error),
+                None => Ok(reports.into_iter().flatten().collect()),
+            })
+            .collect()
+    }
+
+    fn report(&self, change: &ObjectChange, outcome: &ApplyOutcome) -> RecordReport {
         let (bucket, key) = (&change.bucket, &change.key);
-        if !self.rules.tracks(bucket) {
-            return Ok(RecordReport::skipped(SkipReason::UntrackedBucket, Some(bucket), Some(key)));
-        }
-        if self.rules.is_reserved(key) {
-            return Ok(RecordReport::skipped(SkipReason::ReservedPrefix, Some(bucket), Some(key)));
-        }
-        let mut outcome = self.ledger.apply(change).await?;
-        if time_ordered
-            && matches!(outcome, ApplyOutcome::Skipped { reason: domain::SkipReason::Duplicate, .. })
-        {
-            outcome = self.settle_tie(change, outcome).await?;
-        }
-        let report = RecordReport::from_outcome(bucket, key, &outcome);
+        let report = RecordReport::from_outcome(bucket, key, outcome);
         tracing::info!(
             %bucket,
             %key,
@@ -98,7 +149,7 @@ impl Tracker {
             object_count = report.object_count,
             "record handled"
         );
-        Ok(report)
+        report
     }
 }
 

@@ -169,7 +169,7 @@ async fn the_lambda_handler_summarises_and_fails_on_bad_input() {
     }
 }
 
-/// A ledger that fails its `fail_at`-th `apply` (counting from 1) once, as a store outage would.
+/// A ledger that fails its `fail_at`-th batch (counting from 1) once, as a store outage would.
 struct FailingOnce {
     inner: Arc<dyn Ledger>,
     calls: AtomicUsize,
@@ -178,11 +178,12 @@ struct FailingOnce {
 
 #[async_trait::async_trait]
 impl Ledger for FailingOnce {
-    async fn apply(&self, change: &domain::ObjectChange) -> Result<domain::ApplyOutcome, StoreError> {
+    async fn apply_batch(&self, changes: &[domain::ObjectChange]) -> Vec<domain::ChangeResult> {
         if self.calls.fetch_add(1, Ordering::SeqCst) + 1 == self.fail_at {
-            return Err(StoreError::backend("test", "the store is unavailable"));
+            let error = Arc::new(StoreError::backend("test", "the store is unavailable"));
+            return changes.iter().map(|_| Err(Arc::clone(&error))).collect();
         }
-        self.inner.apply(change).await
+        self.inner.apply_batch(changes).await
     }
     async fn seed(
         &self,
@@ -196,14 +197,17 @@ impl Ledger for FailingOnce {
     }
 }
 
-/// A store failure part-way through a notification of several records fails the invocation (so Lambda
-/// delivers it again), and the redelivery applies the rest without counting the first records twice.
+/// A store failure fails the whole notification (so Lambda delivers it again), and the redelivery
+/// applies it without counting a record twice: the put delivered before is a duplicate, and within the
+/// notification the last change of the key decides.
 #[tokio::test]
-async fn a_store_failure_mid_notification_fails_it_and_the_redelivery_completes_it() {
+async fn a_store_failure_fails_the_notification_and_the_redelivery_completes_it() {
     let (plain, _dir) = tracker().await;
     let ledger =
         Arc::new(FailingOnce { inner: plain.ledger().clone(), calls: AtomicUsize::new(0), fail_at: 2 });
     let tracker = Tracker::new(ledger, TrackingRules::default());
+    let put: serde_json::Value = serde_json::from_slice(&fixture("s3-put.json")).unwrap();
+    summary_of(tracker::lambda::handle(&tracker, put).await.unwrap());
     let mut records = Vec::new();
     for name in ["s3-put.json", "s3-overwrite.json", "s3-delete.json"] {
         let value: serde_json::Value = serde_json::from_slice(&fixture(name)).unwrap();
@@ -217,8 +221,8 @@ async fn a_store_failure_mid_notification_fails_it_and_the_redelivery_completes_
     let summary = summary_of(tracker::lambda::handle(&tracker, three).await.unwrap());
     assert_eq!(
         (summary.records, summary.applied, summary.skipped),
-        (3, 2, 1),
-        "the first record is a duplicate"
+        (3, 1, 2),
+        "the put is a duplicate and the overwrite is superseded by the delete"
     );
     assert_eq!(tracker.ledger().totals(&bucket).await.unwrap(), Totals::default());
 }

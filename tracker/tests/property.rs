@@ -1,6 +1,6 @@
 //! Any history of puts, overwrites and deletes (keys overwritten, removed, removed without ever having been
 //! created; sequencers of any length), delivered in notifications of several records, with duplicates, in
-//! any order, with store calls failing on the way and each failed notification delivered again, ends with
+//! any order, in batches of several notifications, with store calls failing on the way and each failed notification delivered again, ends with
 //! exact totals and a last sample in step with them: 5 000 cases on SQLite, 256 on DynamoDB (moto, its
 //! failures injected by `testkit::faults::FaultInjector`). The strategies are in `scenario/`.
 //!
@@ -33,6 +33,7 @@ const SQLITE: Scale = Scale {
     events_per_key: 8,
     copies: 3,
     records_per_notification: 6,
+    notifications_per_batch: 5,
     faults: 6,
     calls_per_record: 1,
 };
@@ -43,6 +44,7 @@ const DYNAMODB: Scale = Scale {
     events_per_key: 4,
     copies: 2,
     records_per_notification: 4,
+    notifications_per_batch: 4,
     faults: 4,
     calls_per_record: 2,
 };
@@ -154,6 +156,7 @@ struct Coverage {
     mixed_lengths: AtomicUsize,
     faulted: AtomicUsize,
     redelivered: AtomicUsize,
+    batched: AtomicUsize,
 }
 
 impl Coverage {
@@ -183,9 +186,10 @@ impl Coverage {
         );
         add(&self.faulted, injected > 0);
         add(&self.redelivered, done.failed > 0);
+        add(&self.batched, notifications.len() > 1 && case.delivery.batch_sizes.iter().any(|&size| size > 1));
     }
 
-    fn counters(&self) -> [(&'static str, &AtomicUsize); 7] {
+    fn counters(&self) -> [(&'static str, &AtomicUsize); 8] {
         [
             ("notifications of several records", &self.multi_record),
             ("notifications of several keys", &self.multi_key),
@@ -194,6 +198,7 @@ impl Coverage {
             ("sequencers of different lengths", &self.mixed_lengths),
             ("failed store calls", &self.faulted),
             ("failed notifications delivered again", &self.redelivered),
+            ("batches of several notifications", &self.batched),
         ]
     }
 

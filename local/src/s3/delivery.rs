@@ -1,5 +1,6 @@
-//! Delivers the endpoint's notifications to the tracker in the background, as S3 delivers them to Lambda:
-//! the record JSON goes through the same parser, and a delivery that fails is retried until it succeeds.
+//! Delivers the endpoint's notifications to the tracker in the background, in batches as an SQS event
+//! source mapping delivers them to the Lambda function: the record JSON goes through the same parser and
+//! the same batch path, and a notification whose delivery fails is retried until it succeeds.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -9,12 +10,14 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tracker::Tracker;
 use tracker::event::compose::{OutgoingRecord, notification_json};
-use tracker::event::notification_from_value;
+use tracker::event::{Notification, notification_from_value};
 
 use super::chaos;
 
 const FIRST_RETRY: Duration = Duration::from_millis(50);
 const MAX_RETRY: Duration = Duration::from_secs(5);
+/// The most notifications delivered as one batch, as an SQS event source mapping's batch size.
+const MAX_BATCH: usize = 1_000;
 
 /// Starts the delivery task. It runs until the returned [`Notifier`] is dropped and every notification it
 /// sent has been delivered.
@@ -117,10 +120,25 @@ async fn run(
         batch.push(first);
         if chaos {
             chaos::gather(&mut receiver, &mut batch).await;
-        }
-        let order = if chaos { chaos::scramble(&batch) } else { batch.iter().collect() };
-        for pending in order {
-            deliver(&tracker, &pending.json).await;
+            // Scrambled, then delivered in small random batches, so that both the order within a batch
+            // and the order between batches are put to the test.
+            let order = chaos::scramble(&batch);
+            let mut rest = order.as_slice();
+            while !rest.is_empty() {
+                let (now, later) = rest.split_at(fastrand::usize(1..=rest.len().min(4)));
+                deliver(&tracker, now).await;
+                rest = later;
+            }
+        } else {
+            // Whatever is pending goes as one batch, without waiting for more: a change made on its own
+            // gets its own sample.
+            while batch.len() < MAX_BATCH {
+                match receiver.try_recv() {
+                    Ok(pending) => batch.push(pending),
+                    Err(_) => break,
+                }
+            }
+            deliver(&tracker, &batch.iter().collect::<Vec<_>>()).await;
         }
         if let Some(last) = batch.last() {
             progress.delivered.send_replace(last.number + 1);
@@ -129,29 +147,38 @@ async fn run(
     tracing::debug!("every notification delivered");
 }
 
-/// Delivers one notification, retrying with growing pauses for as long as the store fails: a notification
-/// is never dropped, because the totals would no longer be exact.
-async fn deliver(tracker: &Tracker, json: &Value) {
-    let notification = match notification_from_value(json.clone()) {
-        Ok(notification) => notification,
-        Err(error) => {
+/// Delivers a batch of notifications through the tracker's batch path, retrying those that failed with
+/// growing pauses for as long as the store fails: a notification is never dropped, because the totals
+/// would no longer be exact.
+async fn deliver(tracker: &Tracker, batch: &[&Pending]) {
+    let mut notifications = Vec::with_capacity(batch.len());
+    for pending in batch {
+        match notification_from_value(pending.json.clone()) {
+            Ok(notification) => notifications.push(notification),
             // The endpoint wrote this JSON itself; retrying cannot make it readable.
-            tracing::error!(%error, %json, "an emitted notification does not parse");
-            return;
-        }
-    };
-    let mut pause = FIRST_RETRY;
-    loop {
-        match tracker.handle(&notification).await {
-            Ok(reports) => {
-                tracing::debug!(?reports, "notification delivered");
-                return;
-            }
             Err(error) => {
-                tracing::warn!(%error, retry_in_ms = pause.as_millis(), "notification not delivered; retrying");
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(MAX_RETRY);
+                tracing::error!(%error, json = %pending.json, "an emitted notification does not parse")
             }
+        }
+    }
+    let mut waiting: Vec<&Notification> = notifications.iter().collect();
+    let mut pause = FIRST_RETRY;
+    while !waiting.is_empty() {
+        let results = tracker.handle_batch(&waiting).await;
+        let mut failed = Vec::new();
+        for (notification, result) in waiting.into_iter().zip(results) {
+            match result {
+                Ok(reports) => tracing::debug!(?reports, "notification delivered"),
+                Err(error) => {
+                    tracing::warn!(%error, retry_in_ms = pause.as_millis(), "notification not delivered; retrying");
+                    failed.push(notification);
+                }
+            }
+        }
+        waiting = failed;
+        if !waiting.is_empty() {
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(MAX_RETRY);
         }
     }
 }

@@ -11,14 +11,20 @@
 //! tries again. [`DynamoHistory`] (the api's side) reads the history table and its GSI.
 
 mod attributes;
+mod chunk;
 mod config;
 mod errors;
 mod history;
+mod layout;
 mod ledger;
+mod reads;
+mod retry;
+mod sampling;
 pub mod schema;
 
 pub use config::{DEFAULT_GSI, HistoryTables, LedgerTables, Tables};
 pub use history::DynamoHistory;
+pub use layout::Layout;
 pub use ledger::DynamoLedger;
 
 /// Both sides over one set of tables, for tests and tools that need the whole store.

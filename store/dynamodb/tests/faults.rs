@@ -1,5 +1,6 @@
 //! The ledger on moto when DynamoDB misbehaves on purpose (`testkit::faults::FaultInjector`): races lost
-//! again and again, batch reads that leave keys unprocessed, answers lost after a write.
+//! again and again, batch reads that leave keys unprocessed, answers lost after a write, one chunk of a
+//! batch failing, throttling.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::{
@@ -9,7 +10,7 @@ use domain::{
 use store_dynamodb::{DynamoStore, Tables};
 use testkit::faults::{Attempt, Fault, FaultInjector, Reach};
 
-/// The ledger's `MAX_ATTEMPTS`: how often a write that lost a race is tried before giving up.
+/// The ledger's `MAX_ATTEMPTS`: how often a chunk that lost a race is tried before giving up.
 const MAX_ATTEMPTS: u32 = 200;
 
 fn bucket() -> BucketName {
@@ -39,17 +40,19 @@ fn attempts_of<'a>(log: &'a [Attempt], operation: &str) -> Vec<&'a Attempt> {
     log.iter().filter(|attempt| attempt.operation == operation).collect()
 }
 
+/// Whether the ledger has a row for `key` of `bucket`, whichever partition of the bucket holds it.
 async fn key_row(client: &aws_sdk_dynamodb::Client, tables: &Tables, bucket: &BucketName, key: &str) -> bool {
     let output = client
-        .get_item()
+        .scan()
         .table_name(&tables.index)
-        .key("pk", AttributeValue::S(format!("obj#{bucket}")))
-        .key("sk", AttributeValue::S(key.to_owned()))
+        .filter_expression("begins_with(pk, :prefix) AND sk = :key")
+        .expression_attribute_values(":prefix", AttributeValue::S(format!("obj#{bucket}")))
+        .expression_attribute_values(":key", AttributeValue::S(key.to_owned()))
         .consistent_read(true)
         .send()
         .await
         .unwrap();
-    output.item().is_some()
+    output.count() > 0
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,7 +80,8 @@ async fn two_hundred_lost_races_in_a_row_give_up_with_contention_and_write_nothi
         writes.iter().all(|w| w.error_code.as_deref() == Some("TransactionCanceledException")),
         "{writes:?}"
     );
-    assert_eq!(attempts_of(&log, "TransactGetItems").len(), MAX_ATTEMPTS as usize, "each attempt re-reads");
+    // Each attempt re-reads the chunk's keys; then the sample's read of the shards finds nothing new.
+    assert_eq!(attempts_of(&log, "BatchGetItem").len(), MAX_ATTEMPTS as usize + 1, "each attempt re-reads");
 
     // Nothing of the second change was written: no key row, the same totals, no sample.
     assert!(!key_row(&client, &tables, &b, "second.txt").await, "no key row");
@@ -111,9 +115,10 @@ async fn unprocessed_batch_get_keys_are_read_again_until_every_key_is_known() {
     assert_eq!(clean.totals(&b).await.unwrap(), Totals { size_bytes: 800 + 8, object_count: 16 });
 
     let log = injector.log();
-    // 16 keys: 8 answered and 8 unprocessed, then 4 and 4, 2 and 2, 1 and 1, and the last one.
+    // 16 keys: 8 answered and 8 unprocessed, then 4 and 4, 2 and 2, 1 and 1, and the last one; then the
+    // sample's read of the bucket's 8 totals shards: 4 and 4, 2 and 2, 1 and 1, and the last one.
     let reads = attempts_of(&log, "BatchGetItem");
-    assert_eq!(reads.len(), 5, "{reads:?}");
+    assert_eq!(reads.len(), 5 + 4, "{reads:?}");
     // Had the ledger taken the unprocessed keys for unknown ones, its transaction would have tried to add
     // known keys and been cancelled by their condition.
     let writes = attempts_of(&log, "TransactWriteItems");
@@ -136,7 +141,11 @@ async fn a_write_whose_answer_is_lost_is_recognised_when_delivered_again() {
     );
     assert_eq!(clean.totals(&b).await.unwrap(), Totals { size_bytes: 7, object_count: 1 });
     assert_eq!(clean.window(&b, 0, i64::MAX).await.unwrap().samples.len(), 1, "one sample for one change");
-    assert_eq!(attempts_of(&injector.log(), "TransactWriteItems").len(), 1);
+    assert_eq!(
+        attempts_of(&injector.log(), "TransactWriteItems").len(),
+        2,
+        "the change's chunk (its answer lost, not sent again), then the sample"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,4 +162,54 @@ async fn an_unsent_request_fails_the_change_and_writes_nothing() {
         1,
         "a request that was not sent is not retried"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_chunk_fails_only_its_changes_and_the_rest_are_sampled() {
+    // 250 keys are three chunks (99, 99, 52); the second chunk write to reach DynamoDB is never sent.
+    let injector = FaultInjector::new(1).script("TransactWriteItems", [(1, Fault::Unsent)]);
+    let (faulty, clean, _client, _tables) = stores(&injector).await;
+    let b = bucket();
+    let batch: Vec<ObjectChange> = (0..250u64).map(|i| created(&b, &format!("k/{i}"), "1", i + 1)).collect();
+    let results = faulty.apply_batch(&batch).await;
+
+    let failed: Vec<usize> = (0..batch.len()).filter(|&i| results[i].is_err()).collect();
+    assert!([99, 52].contains(&failed.len()), "one chunk failed: {} changes", failed.len());
+    assert!(
+        failed.iter().all(|&i| results[i].as_ref().is_err_and(|e| testkit::faults::is_injected(e.as_ref())))
+    );
+    let applied: Totals =
+        (0..batch.len()).filter(|i| !failed.contains(i)).fold(Totals::default(), |sum, i| Totals {
+            size_bytes: sum.size_bytes + i as u64 + 1,
+            object_count: sum.object_count + 1,
+        });
+    assert_eq!(clean.totals(&b).await.unwrap(), applied, "the other chunks committed");
+    assert_eq!(clean.latest(&b).await.unwrap().map(|s| s.totals()), Some(applied), "and were sampled");
+
+    // Delivered again, the failed changes apply and the others are duplicates.
+    let again = clean.apply_batch(&batch).await;
+    for (i, result) in again.iter().enumerate() {
+        let applied_now = matches!(result, Ok(ApplyOutcome::Applied(_)));
+        assert_eq!(applied_now, failed.contains(&i), "change {i}: {result:?}");
+    }
+    let all = Totals { size_bytes: (1..=250).sum(), object_count: 250 };
+    assert_eq!(clean.totals(&b).await.unwrap(), all);
+    assert_eq!(clean.latest(&b).await.unwrap().map(|s| s.totals()), Some(all));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifth_of_requests_throttled_still_applies_every_change_once() {
+    // The SDK makes one attempt per call here, so each throttle reaches the ledger's own retries.
+    let injector =
+        FaultInjector::new(7).fraction(testkit::faults::ANY, 0.2, Fault::Throttling(Reach::Withheld));
+    let (faulty, clean, _client, _tables) = stores(&injector).await;
+    let b = bucket();
+    let mut batch: Vec<ObjectChange> = (0..300u64).map(|i| created(&b, &format!("k/{i}"), "1", 2)).collect();
+    batch.extend((0..300u64).step_by(3).map(|i| created(&b, &format!("k/{i}"), "2", 5)));
+    let results = faulty.apply_batch(&batch).await;
+    assert!(results.iter().all(Result::is_ok), "{:?}", results.iter().find(|r| r.is_err()));
+    let expected = Totals { size_bytes: 200 * 2 + 100 * 5, object_count: 300 };
+    assert_eq!(clean.totals(&b).await.unwrap(), expected);
+    assert_eq!(clean.latest(&b).await.unwrap().map(|s| s.totals()), Some(expected));
+    assert!(injector.injected() > 0, "some requests were throttled");
 }

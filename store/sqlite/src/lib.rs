@@ -1,7 +1,8 @@
-//! The embedded adapter: one SQLite file in WAL mode. Every change is one `BEGIN IMMEDIATE` transaction,
+//! The embedded adapter: one SQLite file in WAL mode. Every batch is one `BEGIN IMMEDIATE` transaction,
 //! so several processes may share the file, and so may the several connections of one store: calls run
 //! concurrently, each on its own connection, and writers queue on SQLite's write lock (busy timeout).
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -9,10 +10,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use domain::batch::coalesce;
 use domain::transition::{Delta, KeyState, Transition, next_sample_ts, transition};
 use domain::{
-    ApplyOutcome, BucketName, Clock, History, Ledger, ObjectChange, ObjectKey, Sample, Sequencer, StoreError,
-    Totals, Window, system_clock,
+    ApplyOutcome, BucketName, ChangeResult, Clock, History, Ledger, ObjectChange, Sample, Sequencer,
+    StoreError, Totals, Window, system_clock,
 };
 
 const BACKEND: &str = "sqlite";
@@ -245,56 +247,58 @@ fn sample_from_row(bucket: &BucketName, row: &rusqlite::Row<'_>) -> rusqlite::Re
 
 #[async_trait]
 impl Ledger for SqliteStore {
-    async fn apply(&self, change: &ObjectChange) -> Result<ApplyOutcome, StoreError> {
-        let change = change.clone();
-        self.run(move |connection, clock| {
-            let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate).or_store()?;
-            let bucket = change.bucket.as_str();
-            let current = read_key(&tx, bucket, change.key.as_str())?;
-            let (totals, last_ts) = read_totals(&tx, bucket).or_store()?;
-            let outcome = match transition(current.as_ref(), &change) {
-                Transition::Skip(reason) => ApplyOutcome::Skipped { reason, totals },
-                Transition::Apply { next, delta } => {
-                    write_key(&tx, bucket, change.key.as_str(), &next).or_store()?;
-                    let sample =
-                        record(&tx, &change.bucket, totals.shifted(delta), last_ts, clock).or_store()?;
-                    ApplyOutcome::Applied(sample)
+    /// The whole batch is one transaction: every key row, each bucket's totals and one sample per bucket it
+    /// changed move together, or nothing moves (and every change answers the error).
+    async fn apply_batch(&self, changes: &[ObjectChange]) -> Vec<ChangeResult> {
+        let changes = changes.to_vec();
+        let count = changes.len();
+        let applied = self
+            .run(move |connection, clock| {
+                let coalesced = coalesce(&changes);
+                let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate).or_store()?;
+                let mut moved: BTreeMap<&BucketName, Delta> = BTreeMap::new();
+                let mut decided = Vec::with_capacity(coalesced.deciding.len());
+                for &index in &coalesced.deciding {
+                    let change = &changes[index];
+                    let current = read_key(&tx, change.bucket.as_str(), change.key.as_str())?;
+                    let transition = transition(current.as_ref(), change);
+                    if let Transition::Apply { next, delta } = &transition {
+                        write_key(&tx, change.bucket.as_str(), change.key.as_str(), next).or_store()?;
+                        let sum = moved.entry(&change.bucket).or_default();
+                        *sum = sum.plus(*delta);
+                    }
+                    decided.push(transition);
                 }
-            };
-            tx.commit().or_store()?;
-            Ok(outcome)
-        })
-        .await
-    }
-
-    async fn seed(&self, bucket: &BucketName, objects: &[(ObjectKey, u64)]) -> Result<u64, StoreError> {
-        let bucket = bucket.clone();
-        let objects = objects.to_vec();
-        self.run(move |connection, clock| {
-            let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate).or_store()?;
-            let mut delta = Delta::default();
-            let mut added = 0;
-            for (key, size) in &objects {
-                let inserted = tx
-                    .execute(
-                        "INSERT INTO objects (bucket, key, size, sequencer, present)
-                         VALUES (?1, ?2, ?3, ?4, 1) ON CONFLICT DO NOTHING",
-                        params![bucket.as_str(), key.as_str(), to_i64(*size), Sequencer::lowest().as_str()],
-                    )
-                    .or_store()?;
-                if inserted == 1 {
-                    added += 1;
-                    delta = delta.plus(Delta { size_bytes: i128::from(*size), object_count: 1 });
+                let mut samples: HashMap<&BucketName, Sample> = HashMap::with_capacity(moved.len());
+                for (bucket, delta) in moved {
+                    let (totals, last_ts) = read_totals(&tx, bucket.as_str()).or_store()?;
+                    samples.insert(
+                        bucket,
+                        record(&tx, bucket, totals.shifted(delta), last_ts, clock).or_store()?,
+                    );
                 }
-            }
-            if added > 0 {
-                let (totals, last_ts) = read_totals(&tx, bucket.as_str()).or_store()?;
-                record(&tx, &bucket, totals.shifted(delta), last_ts, clock).or_store()?;
-            }
-            tx.commit().or_store()?;
-            Ok(added)
+                let mut results = Vec::with_capacity(decided.len());
+                for (&index, transition) in coalesced.deciding.iter().zip(decided) {
+                    let bucket = &changes[index].bucket;
+                    results.push(Ok(match transition {
+                        Transition::Apply { .. } => ApplyOutcome::Applied(samples[bucket].clone()),
+                        Transition::Skip(reason) => {
+                            let totals = match samples.get(bucket) {
+                                Some(sample) => sample.totals(),
+                                None => read_totals(&tx, bucket.as_str()).or_store()?.0,
+                            };
+                            ApplyOutcome::Skipped { reason, totals }
+                        }
+                    }));
+                }
+                tx.commit().or_store()?;
+                Ok(coalesced.results(results))
+            })
+            .await;
+        applied.unwrap_or_else(|error| {
+            let error = Arc::new(error);
+            (0..count).map(|_| Err(Arc::clone(&error))).collect()
         })
-        .await
     }
 
     async fn totals(&self, bucket: &BucketName) -> Result<Totals, StoreError> {

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::Utc;
-use domain::{ApplyOutcome, BucketName, ErrorChain, Ledger, ObjectChange, ObjectKey, StoreError, Totals};
+use domain::{BucketName, ChangeResult, ErrorChain, Ledger, ObjectChange, ObjectKey, StoreError, Totals};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
@@ -43,6 +43,8 @@ pub struct Scale {
     pub copies: usize,
     /// Records in one notification, at most.
     pub records_per_notification: usize,
+    /// Notifications in one batch (an SQS batch), at most.
+    pub notifications_per_batch: usize,
     /// Failed store calls, at most.
     pub faults: usize,
     /// Store calls one record costs, about: faults are placed among the first `calls_per_record` ×
@@ -215,6 +217,8 @@ pub struct Delivery {
     /// When the k-th failed notification is delivered again: after this many others (the k-th entry,
     /// cycled).
     pub redelivery_gaps: Vec<usize>,
+    /// How many notifications the k-th batch takes from the front of the queue (the k-th entry, cycled).
+    pub batch_sizes: Vec<u8>,
 }
 
 impl Delivery {
@@ -279,7 +283,8 @@ fn fault() -> impl Strategy<Value = Fault> {
 
 /// Any delivery of a history of `scale`: each record sent once to `scale.copies` times, shuffled, cut
 /// into notifications of 1 to `scale.records_per_notification` records, some notifications sent twice,
-/// in any order, with up to `scale.faults` failed store calls.
+/// in any order, delivered in batches of 1 to `scale.notifications_per_batch` notifications, with up to
+/// `scale.faults` failed store calls.
 pub fn delivery(scale: Scale) -> impl Strategy<Value = Delivery> {
     let records = scale.keys.min(KEYS.len()) * scale.events_per_key;
     let copies = scale.copies.max(1);
@@ -294,9 +299,19 @@ pub fn delivery(scale: Scale) -> impl Strategy<Value = Delivery> {
         vec(any::<u16>(), 2 * sent),
         vec((0u16..1000, fault()), 0..=scale.faults),
         vec(0usize..=4, 1..=4),
+        vec(1..=u8::try_from(scale.notifications_per_batch).unwrap_or(u8::MAX).max(1), 1..=4),
     )
         .prop_map(
-            move |(extra_copies, record_order, sizes, resent, notification_order, faults, gaps)| Delivery {
+            move |(
+                extra_copies,
+                record_order,
+                sizes,
+                resent,
+                notification_order,
+                faults,
+                gaps,
+                batch_sizes,
+            )| Delivery {
                 extra_copies,
                 record_order,
                 sizes,
@@ -305,6 +320,7 @@ pub fn delivery(scale: Scale) -> impl Strategy<Value = Delivery> {
                 faults,
                 calls_per_record: scale.calls_per_record,
                 redelivery_gaps: gaps,
+                batch_sizes,
             },
         )
 }
@@ -347,9 +363,10 @@ pub struct Deliveries {
     pub failed: usize,
 }
 
-/// Delivers every notification of `delivery` to `tracker`, each again after a failure (at least once),
-/// until all are handled. Only injected failures may happen, each once: one that is not injected, or a
-/// notification that keeps failing when no faults are left, is wrong.
+/// Delivers every notification of `delivery` to `tracker` in batches (as an SQS event source mapping
+/// does), each failed notification again later (at least once), until all are handled. Only injected
+/// failures may happen: a batch in which a notification fails uses up at least one of them, so more such
+/// batches than faults, or a failure that is not injected, is wrong.
 pub async fn deliver(
     tracker: &Tracker,
     bucket: &str,
@@ -358,30 +375,49 @@ pub async fn deliver(
 ) -> Result<Deliveries, Failure> {
     let notifications = delivery.notifications(history);
     let mut queue: VecDeque<usize> = (0..notifications.len()).collect();
-    // Each failure uses up at least one fault.
-    let most = notifications.len() + delivery.faults(history).len();
+    let faults = delivery.faults(history).len();
+    let (mut batches, mut failed_batches) = (0usize, 0usize);
     let mut done = Deliveries::default();
-    while let Some(n) = queue.pop_front() {
-        if done.handled + done.failed == most {
-            return Err(Failure::Wrong(format!("notification {n} still fails after {most} deliveries")));
+    while !queue.is_empty() {
+        let sizes = &delivery.batch_sizes;
+        let size = if sizes.is_empty() { 1 } else { usize::from(sizes[batches % sizes.len()]) };
+        let batch: Vec<usize> = queue.drain(..size.clamp(1, queue.len())).collect();
+        batches += 1;
+        let mut parsed = Vec::with_capacity(batch.len());
+        for &n in &batch {
+            parsed.push(
+                history
+                    .notification(bucket, &notifications[n])
+                    .map_err(|e| Failure::Wrong(format!("notification {n} does not parse: {e}")))?,
+            );
         }
-        let notification = history
-            .notification(bucket, &notifications[n])
-            .map_err(|e| Failure::Wrong(format!("notification {n} does not parse: {e}")))?;
-        match tracker.handle(&notification).await {
-            Ok(_) => done.handled += 1,
-            Err(error) if is_injected(&error) => {
-                let gaps = &delivery.redelivery_gaps;
-                let gap = if gaps.is_empty() { 0 } else { gaps[done.failed % gaps.len()] };
-                done.failed += 1;
-                queue.insert(gap.min(queue.len()), n);
+        let refs: Vec<&Notification> = parsed.iter().collect();
+        let mut failed = Vec::new();
+        for (&n, result) in batch.iter().zip(tracker.handle_batch(&refs).await) {
+            match result {
+                Ok(_) => done.handled += 1,
+                Err(error) if is_injected(&error) => failed.push(n),
+                Err(error) if is_unreachable(&error) => {
+                    return Err(Failure::Unreachable(ErrorChain(&error).to_string()));
+                }
+                Err(error) => {
+                    return Err(Failure::Wrong(format!("notification {n} failed: {}", ErrorChain(&error))));
+                }
             }
-            Err(error) if is_unreachable(&error) => {
-                return Err(Failure::Unreachable(ErrorChain(&error).to_string()));
+        }
+        if !failed.is_empty() {
+            failed_batches += 1;
+            if failed_batches > faults {
+                return Err(Failure::Wrong(format!(
+                    "{failed_batches} batches failed, more than the {faults} injected faults"
+                )));
             }
-            Err(error) => {
-                return Err(Failure::Wrong(format!("notification {n} failed: {}", ErrorChain(&error))));
-            }
+        }
+        for n in failed {
+            let gaps = &delivery.redelivery_gaps;
+            let gap = if gaps.is_empty() { 0 } else { gaps[done.failed % gaps.len()] };
+            done.failed += 1;
+            queue.insert(gap.min(queue.len()), n);
         }
     }
     Ok(done)
@@ -436,12 +472,23 @@ impl FlakyLedger {
 
 // `Ledger` is an `async_trait`; this is what the macro would write.
 impl Ledger for FlakyLedger {
-    fn apply<'a, 'b, 'c>(&'a self, change: &'b ObjectChange) -> Call<'c, ApplyOutcome>
+    fn apply_batch<'a, 'b, 'c>(
+        &'a self,
+        changes: &'b [ObjectChange],
+    ) -> Pin<Box<dyn Future<Output = Vec<ChangeResult>> + Send + 'c>>
     where
         'a: 'c,
         'b: 'c,
     {
-        Box::pin(self.call(self.inner.apply(change)))
+        Box::pin(async move {
+            match self.call(async { Ok(self.inner.apply_batch(changes).await) }).await {
+                Ok(results) => results,
+                Err(error) => {
+                    let error = Arc::new(error);
+                    changes.iter().map(|_| Err(Arc::clone(&error))).collect()
+                }
+            }
+        })
     }
 
     fn seed<'a, 'b, 'c, 'd>(

@@ -1,0 +1,119 @@
+//! One chunk of a batch: up to 99 changes of one bucket, each deciding its key, written with one
+//! totals shard as one `TransactWriteItems` (at most 100 items). Each key row is conditioned on the row
+//! that was read, so the chunk commits only if no other writer moved any of its keys; the shard row is
+//! added to, unconditioned, so concurrent chunks of the bucket never conflict on it unless they pick the
+//! same shard at the same moment.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use domain::transition::{Delta, KeyState, Transition, transition};
+use domain::{BucketName, ObjectChange, Sequencer, StoreError};
+
+use crate::attributes::{Item, boolean, n, number, s, string};
+use crate::errors::{OrStore, corrupt};
+use crate::layout::Layout;
+use crate::reads::read_all;
+use crate::retry::{Failure, MAX_ATTEMPTS, back_off, classify};
+
+/// A transaction holds at most 100 items: the chunk's key rows and one totals shard.
+pub(crate) const CHANGES_PER_CHUNK: usize = 99;
+
+/// How long a tombstone is kept (`expires_at`, for DynamoDB's TTL).
+const TOMBSTONE_TTL_SECONDS: i64 = domain::TOMBSTONE_LIFETIME.as_secs() as i64;
+
+pub(crate) struct ChunkWriter<'a> {
+    pub client: &'a aws_sdk_dynamodb::Client,
+    pub table: &'a str,
+    pub layout: Layout,
+    pub bucket: &'a BucketName,
+    pub now_ms: i64,
+}
+
+impl ChunkWriter<'_> {
+    /// Writes the chunk; answers each change's transition as it was committed. A lost race reads the
+    /// chunk's keys again and retries it; throttling waits and retries; other errors fail the chunk.
+    pub(crate) async fn write(&self, changes: &[&ObjectChange]) -> Result<Vec<Transition>, StoreError> {
+        for attempt in 0..MAX_ATTEMPTS {
+            let current = self.read_keys(changes).await?;
+            let transitions: Vec<Transition> =
+                changes.iter().map(|change| transition(current.get(change.key.as_str()), change)).collect();
+            let mut items = Vec::with_capacity(changes.len() + 1);
+            let mut delta = Delta::default();
+            for (change, step) in changes.iter().zip(&transitions) {
+                if let Transition::Apply { next, delta: moved } = step {
+                    items.push(self.key_put(change, current.get(change.key.as_str()), next)?);
+                    delta = delta.plus(*moved);
+                }
+            }
+            if items.is_empty() {
+                return Ok(transitions);
+            }
+            items.push(self.shard_add(delta)?);
+            match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+                Ok(_) => return Ok(transitions),
+                Err(error) => match classify(error) {
+                    Failure::Fatal(error) => return Err(error).or_store(),
+                    Failure::LostRace | Failure::Throttled => back_off(attempt).await,
+                },
+            }
+        }
+        Err(StoreError::Contention { bucket: self.bucket.to_string(), attempts: MAX_ATTEMPTS })
+    }
+
+    /// The chunk's key rows that exist, by key.
+    async fn read_keys(&self, changes: &[&ObjectChange]) -> Result<HashMap<String, KeyState>, StoreError> {
+        let keys = changes.iter().map(|change| self.layout.key_row(self.bucket, &change.key)).collect();
+        let items = read_all(self.client, self.table, keys, self.bucket.as_str()).await?;
+        items
+            .iter()
+            .map(|item| {
+                let state = KeyState {
+                    sequencer: Sequencer::parse(string(item, "sequencer")?)
+                        .map_err(|e| corrupt(e.to_string()))?,
+                    present: boolean(item, "present")?,
+                    size: number(item, "size")?,
+                };
+                Ok((string(item, "sk")?.to_owned(), state))
+            })
+            .collect()
+    }
+
+    fn key_put(
+        &self,
+        change: &ObjectChange,
+        current: Option<&KeyState>,
+        next: &KeyState,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut item: Item = self.layout.key_row(self.bucket, &change.key);
+        item.insert("size".into(), n(next.size));
+        item.insert("sequencer".into(), s(next.sequencer.as_str()));
+        item.insert("present".into(), AttributeValue::Bool(next.present));
+        if !next.present {
+            item.insert("expires_at".into(), n(self.now_ms / 1000 + TOMBSTONE_TTL_SECONDS));
+        }
+        let put = Put::builder().table_name(self.table).set_item(Some(item));
+        let put = match current {
+            None => put.condition_expression("attribute_not_exists(pk)"),
+            Some(current) => put
+                .condition_expression("sequencer = :sequencer")
+                .expression_attribute_values(":sequencer", s(current.sequencer.as_str())),
+        };
+        Ok(TransactWriteItem::builder().put(put.build().or_store()?).build())
+    }
+
+    /// Adds the chunk's delta to a shard picked at random, and counts the write in the shard's version.
+    fn shard_add(&self, delta: Delta) -> Result<TransactWriteItem, StoreError> {
+        let shard = fastrand::u32(0..self.layout.totals_shards.max(1));
+        let update = Update::builder()
+            .table_name(self.table)
+            .set_key(Some(self.layout.totals_row(self.bucket, shard)))
+            .update_expression("ADD size_bytes :size, object_count :count, version :one")
+            .expression_attribute_values(":size", n(delta.size_bytes))
+            .expression_attribute_values(":count", n(delta.object_count))
+            .expression_attribute_values(":one", n(1))
+            .build()
+            .or_store()?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+}

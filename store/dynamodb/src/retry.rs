@@ -1,0 +1,49 @@
+//! What is worth trying again, and how long to wait first. Lost races (a cancelled transaction) and
+//! throttling are retried, with exponential back-off and full jitter; every other error is not: the
+//! caller's change fails and is delivered again later, which is safe because applying is idempotent.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+
+/// How often one step (a chunk's write, a read, a sample) is tried before giving up.
+pub(crate) const MAX_ATTEMPTS: u32 = 200;
+
+/// The error codes DynamoDB answers when a table, partition or account is over its throughput.
+const THROTTLING: [&str; 4] = [
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "LimitExceededException",
+];
+
+/// How a failed call should be handled.
+pub(crate) enum Failure<E> {
+    /// A transaction cancelled by a condition or a concurrent transaction: read again, then retry.
+    LostRace,
+    /// Throttled: wait, then send the same request again.
+    Throttled,
+    /// Anything else: give up on this step.
+    Fatal(E),
+}
+
+pub(crate) fn classify<E, R>(error: SdkError<E, R>) -> Failure<SdkError<E, R>>
+where
+    E: ProvideErrorMetadata,
+{
+    let code = match &error {
+        SdkError::ServiceError(service) => service.err().code(),
+        _ => None,
+    };
+    match code {
+        Some("TransactionCanceledException" | "TransactionConflictException") => Failure::LostRace,
+        Some(code) if THROTTLING.contains(&code) => Failure::Throttled,
+        _ => Failure::Fatal(error),
+    }
+}
+
+/// Waits before attempt `attempt + 1`: a random time up to 2^attempt ms, at most 100 ms.
+pub(crate) async fn back_off(attempt: u32) {
+    let ceiling_ms = 2u64.saturating_pow(attempt.min(7)).min(100);
+    tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=ceiling_ms))).await;
+}
