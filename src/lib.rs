@@ -2,5 +2,6 @@
 //! `tracker` (apply notification files or reconcile a bucket against a store). Each `main` is thin; the
 //! work lives in the workspace's libraries.
 
+pub mod redrive;
 pub mod tracker_cli;
 pub mod tracker_config;

@@ -1,4 +1,5 @@
-//! `tracker`: apply notification files, or reconcile a bucket, against the configured store.
+//! `tracker`: apply notification files, or reconcile a bucket, against the configured store; or move the
+//! events a queue holds into the events queue.
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -10,6 +11,7 @@ use tracker::event::{Envelope, Notification, envelope_from_slice};
 use tracker::reconcile::{Progress, reconcile};
 use tracker::{RecordReport, Tracker};
 
+use crate::redrive::{self, Redrive, redrive};
 use crate::tracker_config::TrackerCliConfig;
 
 #[derive(Debug, Parser)]
@@ -34,25 +36,71 @@ enum Command {
         #[arg(long)]
         bucket: Option<BucketName>,
     },
+    /// Moves the S3 events a queue holds (the DLQ, or the old on-failure queue) into the events queue.
+    ///
+    /// Drains `--from` into `--to` for the tracker's Lambda function to apply: each message is deleted from
+    /// `--from` only once `--to` took it, an on-failure destination record is sent as its `requestPayload`,
+    /// and a body the tracker cannot read stays in `--from` and is named. Stops when `--from` is empty.
+    /// Prints one summary line. Running it again is safe: it moves what is still there, and the tracker
+    /// skips an event it applied before.
+    ///
+    /// Exit codes: 0 all moved; 1 an SQS call failed (the summary says what moved before); 2 malformed
+    /// messages left in `--from`; 3 more may be left (hidden by another consumer or an earlier run, or past
+    /// `--max-messages`): run it again.
+    #[command(after_long_help = "Reads no store setting: the AWS credentials, region and endpoint \
+                                 (AWS_ENDPOINT_URL) come from the usual AWS configuration.")]
+    Redrive {
+        /// The queue to drain (its URL): the DLQ or the on-failure destination queue.
+        #[arg(long, value_name = "QUEUE_URL")]
+        from: String,
+        /// The queue the tracker consumes (its URL).
+        #[arg(long, value_name = "QUEUE_URL")]
+        to: String,
+        /// The most messages one run handles.
+        #[arg(long, value_name = "N", default_value_t = redrive::Options::default().max_messages,
+              value_parser = clap::value_parser!(u64).range(1..))]
+        max_messages: u64,
+    },
 }
 
 pub async fn main() -> ExitCode {
     let cli = Cli::parse();
+    match cli.command {
+        Command::Apply { files } => match open_store().await {
+            Ok((tracker, _)) => apply_files(&tracker, &files).await,
+            Err(code) => code,
+        },
+        Command::Reconcile { bucket } => match open_store().await {
+            Ok((tracker, StoreContext { config, sdk })) => {
+                let bucket = bucket.unwrap_or(config.bucket);
+                reconcile_bucket(&tracker, &startup::s3_client(&sdk), &bucket).await
+            }
+            Err(code) => code,
+        },
+        // Reads and writes no store: only the AWS configuration.
+        Command::Redrive { from, to, max_messages } => {
+            let sqs = aws_sdk_sqs::Client::new(&startup::sdk_config().await);
+            let options = redrive::Options { max_messages, ..redrive::Options::default() };
+            redrive_queue(&sqs, &from, &to, options).await
+        }
+    }
+}
+
+struct StoreContext {
+    config: TrackerCliConfig,
+    sdk: aws_config::SdkConfig,
+}
+
+/// Reads the settings (a bad one exits with code 2) and opens the store they name.
+async fn open_store() -> Result<(Tracker, StoreContext), ExitCode> {
     let config = settings::or_exit(TrackerCliConfig::from_env);
     let sdk = startup::sdk_config().await;
     eprintln!("tracker: store {}", config.store);
-    let tracker = match config.store.open(&sdk).await {
-        Ok(ledger) => Tracker::new(ledger, config.rules.clone()),
+    match config.store.open(&sdk).await {
+        Ok(ledger) => Ok((Tracker::new(ledger, config.rules.clone()), StoreContext { config, sdk })),
         Err(error) => {
             eprintln!("error: cannot open the store: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match cli.command {
-        Command::Apply { files } => apply_files(&tracker, &files).await,
-        Command::Reconcile { bucket } => {
-            let bucket = bucket.unwrap_or(config.bucket);
-            reconcile_bucket(&tracker, &startup::s3_client(&sdk), &bucket).await
+            Err(ExitCode::FAILURE)
         }
     }
 }
@@ -156,5 +204,35 @@ async fn reconcile_bucket(tracker: &Tracker, s3: &aws_sdk_s3::Client, bucket: &B
             eprintln!("error: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Runs `tracker redrive`: the summary on stdout (also when an error stopped the run), the error on stderr.
+pub async fn redrive_queue(
+    sqs: &aws_sdk_sqs::Client,
+    from: &str,
+    to: &str,
+    options: redrive::Options,
+) -> ExitCode {
+    match redrive(sqs, from, to, options).await {
+        Ok(run) => {
+            println!("{run}");
+            redrive_exit_code(&run)
+        }
+        Err(interrupted) => {
+            println!("{}", interrupted.so_far);
+            eprintln!("error: {}", interrupted.error);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn redrive_exit_code(run: &Redrive) -> ExitCode {
+    if !run.left.is_empty() {
+        ExitCode::from(2)
+    } else if !run.is_complete() {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
     }
 }
