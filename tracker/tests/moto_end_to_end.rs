@@ -1,5 +1,6 @@
-//! S3 on moto sends its notifications to SQS; the test feeds them to the tracker (on DynamoDB on moto)
-//! and compares the tracked totals with a full listing of the bucket.
+//! S3 on moto sends its notifications to SQS; the test receives them in batches and hands each batch to
+//! the tracker's Lambda handler as an SQS event source mapping does (on DynamoDB on moto), deletes what
+//! the handler did not report as failed, and compares the tracked totals with a full listing of the bucket.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,9 +49,10 @@ impl World {
             .unwrap();
     }
 
-    /// Feeds every queued notification to the tracker; returns the keys of the applied records, in order.
-    async fn drain(&self, queue_url: &str) -> Vec<String> {
-        let mut applied = Vec::new();
+    /// Feeds every queued notification to the tracker's handler, in SQS batches of up to 10 messages;
+    /// answers how many batches held more than one message.
+    async fn drain(&self, queue_url: &str) -> usize {
+        let mut batched = 0;
         let mut empty_polls = 0;
         // Short polls: a long poll would hold moto, which answers one request at a time.
         while empty_polls < 5 {
@@ -69,16 +71,25 @@ impl World {
                 continue;
             }
             empty_polls = 0;
+            batched += usize::from(messages.len() > 1);
+            let event = serde_json::json!({
+                "Records": messages.iter().map(|message| serde_json::json!({
+                    "messageId": message.message_id().unwrap(),
+                    "receiptHandle": message.receipt_handle().unwrap(),
+                    "body": message.body().unwrap(),
+                    "attributes": {},
+                    "messageAttributes": {},
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:events",
+                    "awsRegion": "us-east-1",
+                })).collect::<Vec<_>>()
+            });
+            let answer = tracker::lambda::handle(&self.tracker, event).await.unwrap();
+            let tracker::lambda::Answer::Batch(response) = answer else {
+                panic!("an SQS batch answers a batch response")
+            };
+            assert_eq!(response.batch_item_failures, [], "no message failed");
             for message in messages {
-                let body: serde_json::Value = serde_json::from_str(message.body().unwrap()).unwrap();
-                let notification = notification_from_value(body).unwrap();
-                let reports = self.tracker.handle(&notification).await.unwrap();
-                applied.extend(
-                    reports
-                        .iter()
-                        .filter(|r| r.outcome == tracker::Outcome::Applied)
-                        .filter_map(|r| r.key.as_ref().map(|key| key.to_string())),
-                );
                 self.sqs
                     .delete_message()
                     .queue_url(queue_url)
@@ -88,7 +99,7 @@ impl World {
                     .unwrap();
             }
         }
-        applied
+        batched
     }
 
     async fn listed_totals(&self) -> Totals {
@@ -149,21 +160,9 @@ async fn notifications_through_sqs_keep_totals_equal_to_a_listing() {
     world.put("plots/plot.png", 4_096).await;
     world.put("assignment2.txt", 2).await;
 
-    let applied = world.drain(&queue).await;
-    // Every change but the plot's, once; moto announces a multipart completion twice.
-    assert_eq!(
-        applied,
-        [
-            "assignment1.txt",
-            "assignment1.txt",
-            "dir/with space+plus é.txt",
-            "copies/b.txt",
-            "big.bin",
-            "big.bin",
-            "assignment1.txt",
-            "assignment2.txt"
-        ]
-    );
+    // Moto announces a multipart completion twice; the plot's record is skipped (a reserved prefix).
+    let batched = world.drain(&queue).await;
+    assert!(batched > 0, "the notifications reached the tracker in batches of several messages");
     let listed = world.listed_totals().await;
     assert_eq!(listed, Totals { size_bytes: 5 + 27 + 1_000 + 2, object_count: 4 });
     assert_eq!(world.tracked_totals().await, listed);
