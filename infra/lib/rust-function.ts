@@ -20,6 +20,8 @@ export interface RustFunctionProps {
   readonly timeout: Duration;
   readonly memorySize: number;
   readonly layers?: lambda.ILayerVersion[];
+  /** Concurrency reserved for the function. @default - none: it shares the account's unreserved pool */
+  readonly reservedConcurrentExecutions?: number;
   readonly dev: boolean;
 }
 
@@ -72,6 +74,7 @@ export class RustFunction extends Construct {
       timeout: props.timeout,
       memorySize: props.memorySize,
       layers: props.layers,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       role: this.role,
       logGroup: this.logGroup,
     });
