@@ -3,6 +3,7 @@ import { App } from 'aws-cdk-lib';
 import { createStacks, optionsFromContext } from '../lib/app';
 import { MissingLambdaCodeError } from '../lib/lambda-code';
 import { addNagChecks } from '../lib/nag';
+import { InvalidOptionError } from '../lib/tracker-delivery';
 
 try {
   // cfn-lint checks the synthesized templates (npm run lint:cfn); the built-in CloudFormation
@@ -12,7 +13,7 @@ try {
   addNagChecks(app);
   app.synth();
 } catch (error) {
-  if (error instanceof MissingLambdaCodeError) {
+  if (error instanceof MissingLambdaCodeError || error instanceof InvalidOptionError) {
     console.error(error.message);
     process.exit(1);
   }

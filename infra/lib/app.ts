@@ -3,8 +3,10 @@ import { DriverLambdaStack } from './driver-lambda-stack';
 import { PlotLambdaStack } from './plot-lambda-stack';
 import { SizeTrackingLambdaStack } from './size-tracking-lambda-stack';
 import { StorageStack } from './storage-stack';
+import { InvalidOptionError, type TrackerDeliveryProps } from './tracker-delivery';
 
-export interface S3SizeMicroOptions {
+/** The tracker's delivery settings (`trackerBatchSize`, …, `alarmEmail`) are TrackerDeliveryProps. */
+export interface S3SizeMicroOptions extends TrackerDeliveryProps {
   /**
    * A dev deployment: buckets are emptied and everything is destroyed with the stacks.
    * Otherwise data is retained (RETAIN) and tables are deletion-protected.
@@ -38,10 +40,16 @@ export function createStacks(app: App, options: S3SizeMicroOptions = {}): S3Size
   const tracking = new SizeTrackingLambdaStack(app, 'SizeTrackingLambdaStack', {
     env,
     dev,
-    description: 's3-size-micro: tracked bucket, tracker function and its notifications',
+    description: 's3-size-micro: tracked bucket, its events queue, tracker function and alarms',
     historyTable: storage.historyTable,
     indexTable: storage.indexTable,
     bucketName: options.bucketName,
+    trackerBatchSize: options.trackerBatchSize,
+    trackerBatchWindowSeconds: options.trackerBatchWindowSeconds,
+    trackerMaxConcurrency: options.trackerMaxConcurrency,
+    trackerReservedConcurrency: options.trackerReservedConcurrency,
+    oldestMessageAlarmMinutes: options.oldestMessageAlarmMinutes,
+    alarmEmail: options.alarmEmail,
   });
   const plot = new PlotLambdaStack(app, 'PlotLambdaStack', {
     env,
@@ -65,19 +73,56 @@ export function createStacks(app: App, options: S3SizeMicroOptions = {}): S3Size
   return { storage, tracking, plot, driver };
 }
 
-/** Reads the options from context: `-c dev=false`, `-c webAdapter=false`, `-c bucketName=NAME`. */
+/** The context keys of the tracker's delivery settings that are whole numbers. */
+const NUMBER_CONTEXT = [
+  'trackerBatchSize',
+  'trackerBatchWindowSeconds',
+  'trackerMaxConcurrency',
+  'trackerReservedConcurrency',
+  'oldestMessageAlarmMinutes',
+] as const;
+
+/**
+ * Reads the options from context: `-c dev=false`, `-c webAdapter=false`, `-c bucketName=NAME`, and the
+ * tracker's delivery settings, e.g. `-c trackerBatchSize=100 -c alarmEmail=ops@example.com`. A value of the
+ * wrong kind is an InvalidOptionError naming the key; the stacks check the ranges.
+ */
 export function optionsFromContext(app: App): S3SizeMicroOptions {
-  const flag = (key: string): boolean | undefined => {
+  const read = (key: string): unknown => {
     const value: unknown = app.node.tryGetContext(key);
-    if (value === undefined || value === null || value === '') return undefined;
+    return value === undefined || value === null || value === '' ? undefined : value;
+  };
+  const flag = (key: string): boolean | undefined => {
+    const value = read(key);
+    if (value === undefined) return undefined;
     if (value === true || value === 'true') return true;
     if (value === false || value === 'false') return false;
-    throw new Error(`context ${key} must be true or false, not ${JSON.stringify(value)}`);
+    throw new InvalidOptionError(`context ${key} must be true or false, not ${JSON.stringify(value)}`);
+  };
+  // `-c key=value` always gives a string; cdk.json or CDK_CONTEXT_JSON may give a number.
+  const wholeNumber = (key: string): number | undefined => {
+    const value = read(key);
+    if (value === undefined) return undefined;
+    if (typeof value === 'number' && Number.isInteger(value)) return value;
+    if (typeof value === 'string' && /^[0-9]+$/.test(value.trim())) return Number(value.trim());
+    throw new InvalidOptionError(`context ${key} must be a whole number, not ${JSON.stringify(value)}`);
+  };
+  const text = (key: string): string | undefined => {
+    const value = read(key);
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string') throw new InvalidOptionError(`context ${key} must be a string, not ${JSON.stringify(value)}`);
+    return value.trim() === '' ? undefined : value.trim();
   };
   const bucketName: unknown = app.node.tryGetContext('bucketName');
+  const numbers = Object.fromEntries(NUMBER_CONTEXT.map((key) => [key, wholeNumber(key)])) as Record<
+    (typeof NUMBER_CONTEXT)[number],
+    number | undefined
+  >;
   return {
     dev: flag('dev'),
     webAdapter: flag('webAdapter'),
     bucketName: typeof bucketName === 'string' && bucketName !== '' ? bucketName : undefined,
+    ...numbers,
+    alarmEmail: text('alarmEmail'),
   };
 }

@@ -1,15 +1,25 @@
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { PLOTS_PREFIX, RUST_LOG } from './constants';
 import { removalPolicyFor } from './lambda-code';
 import { RustFunction } from './rust-function';
+import { TrackerAlarms } from './tracker-alarms';
+import {
+  DEAD_LETTER_RETENTION,
+  EVENTS_RETENTION,
+  MAX_RECEIVE_COUNT,
+  trackerDelivery,
+  type TrackerDeliveryProps,
+  visibilityTimeoutFor,
+} from './tracker-delivery';
 
-export interface SizeTrackingLambdaStackProps extends StackProps {
+export interface SizeTrackingLambdaStackProps extends StackProps, TrackerDeliveryProps {
   readonly historyTable: dynamodb.ITable;
   readonly indexTable: dynamodb.ITable;
   /** A dev deployment: buckets are emptied and destroyed with the stack; otherwise retained. */
@@ -18,26 +28,42 @@ export interface SizeTrackingLambdaStackProps extends StackProps {
   readonly bucketName?: string;
 }
 
-/** The S3 events the tracker subscribes to. */
-export const TRACKED_EVENTS = ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'] as const;
+/**
+ * The S3 events the tracker subscribes to. S3 does not count a lifecycle expiration as ObjectRemoved: it
+ * has its own event type.
+ */
+export const TRACKED_EVENTS = ['s3:ObjectCreated:*', 's3:ObjectRemoved:*', 's3:LifecycleExpiration:*'] as const;
+
+function trackerTimeout(fn: lambda.Function): Duration {
+  if (fn.timeout === undefined) throw new Error(`${fn.node.path} has no timeout to derive the queue's visibility timeout from`);
+  return fn.timeout;
+}
 
 /**
- * The tracked bucket, the tracker function and the bucket's notifications to it.
+ * The tracked bucket, the queue its notifications go to, the tracker function that consumes the queue,
+ * the dead-letter queue and the alarms.
  *
- * The bucket has a fixed name so that its notification configuration, the permission that lets S3
- * invoke the tracker and the tracker's own policy can all name it without referring to each other:
- * CloudFormation then wires the notifications natively, with no custom resource (whose role would need
- * `s3:PutBucketNotification` on every bucket).
+ * The bucket has a fixed name so that its notification configuration, the queue policy that lets S3
+ * send to the events queue and the other stacks' policies can all name it without referring to each
+ * other: CloudFormation then wires the notifications natively, with no custom resource (whose role would
+ * need `s3:PutBucketNotification` on every bucket).
  */
 export class SizeTrackingLambdaStack extends Stack {
   readonly bucket: s3.Bucket;
   readonly bucketName: string;
   readonly bucketArn: string;
   readonly tracker: RustFunction;
+  /** The queue the bucket notifies and the tracker consumes. */
+  readonly eventsQueue: sqs.Queue;
+  /** Where a message the tracker failed on MAX_RECEIVE_COUNT times waits. */
+  readonly deadLetterQueue: sqs.Queue;
+  /** The previous version's on-failure destination, kept until it is drained. */
   readonly failureQueue: sqs.Queue;
+  readonly alarms: TrackerAlarms;
 
   constructor(scope: Construct, id: string, props: SizeTrackingLambdaStackProps) {
     super(scope, id, props);
+    const delivery = trackerDelivery(props);
     const removalPolicy = removalPolicyFor(props.dev);
     this.bucketName = props.bucketName ?? `s3-size-micro-${this.account}-${this.region}`;
     this.bucketArn = `arn:${this.partition}:s3:::${this.bucketName}`;
@@ -79,10 +105,62 @@ export class SizeTrackingLambdaStack extends Stack {
       resources: { historyTableArn: props.historyTable.tableArn, indexTableArn: props.indexTable.tableArn },
       timeout: Duration.seconds(30),
       memorySize: 256,
+      reservedConcurrentExecutions: delivery.reservedConcurrency,
       dev: props.dev,
     });
 
-    // S3 invokes the tracker asynchronously: retry twice, then park the event in a queue.
+    // The bucket notifies the events queue; the tracker consumes it in batches. A message the tracker fails
+    // on MAX_RECEIVE_COUNT times moves to the dead-letter queue, which keeps it longer than the events
+    // queue would (a moved message keeps its first enqueue time).
+    this.deadLetterQueue = new sqs.Queue(this, 'TrackerEventsDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DEAD_LETTER_RETENTION,
+      removalPolicy,
+    });
+    this.eventsQueue = new sqs.Queue(this, 'TrackerEvents', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: EVENTS_RETENTION,
+      visibilityTimeout: visibilityTimeoutFor(trackerTimeout(this.tracker.function)),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+      removalPolicy,
+    });
+    this.eventsQueue.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'TrackedBucketSendsEvents',
+        principals: [new iam.ServicePrincipal('s3.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [this.eventsQueue.queueArn],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': this.bucketArn },
+          StringEquals: { 'aws:SourceAccount': this.account },
+        },
+      }),
+    );
+    // Grants the function what the mapping needs on the events queue (receive, delete, change visibility,
+    // read its attributes and URL), and nothing on any other queue.
+    this.tracker.function.addEventSource(
+      new SqsEventSource(this.eventsQueue, {
+        batchSize: delivery.batchSize,
+        maxBatchingWindow: Duration.seconds(delivery.batchWindowSeconds),
+        maxConcurrency: delivery.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+
+    const cfnBucket = this.bucket.node.defaultChild as s3.CfnBucket;
+    cfnBucket.notificationConfiguration = {
+      queueConfigurations: TRACKED_EVENTS.map((event) => ({ event, queue: this.eventsQueue.queueArn })),
+    };
+    // S3 checks that it may send to the queue when the configuration is set.
+    const queuePolicy = this.eventsQueue.node.tryFindChild('Policy')?.node.defaultChild;
+    if (!(queuePolicy instanceof sqs.CfnQueuePolicy)) throw new Error('the events queue has no queue policy');
+    cfnBucket.addResourceDependency(queuePolicy);
+
+    // The previous version's on-failure destination: S3 no longer invokes the tracker asynchronously, but
+    // the queue may still hold events parked there. It stays, with its logical id, until
+    // `tracker redrive` has drained it into the events queue.
     this.failureQueue = new sqs.Queue(this, 'TrackerFailures', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -91,38 +169,36 @@ export class SizeTrackingLambdaStack extends Stack {
     });
     Validations.of(this.failureQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the on-failure destination of the tracker: nothing consumes it, so it needs no DLQ.',
-    });
-    this.tracker.function.configureAsyncInvoke({
-      retryAttempts: 2,
-      maxEventAge: Duration.hours(6),
-      onFailure: new destinations.SqsDestination(this.failureQueue),
+      reason:
+        'The former on-failure destination of the tracker, kept only so that `tracker redrive` can drain the events it parked: nothing consumes it, so it needs no DLQ.',
     });
 
-    const invokePermission = new lambda.CfnPermission(this, 'S3InvokesTracker', {
-      action: 'lambda:InvokeFunction',
-      functionName: this.tracker.function.functionArn,
-      principal: 's3.amazonaws.com',
-      sourceAccount: this.account,
-      sourceArn: this.bucketArn,
+    this.alarms = new TrackerAlarms(this, 'Alarms', {
+      deadLetterQueue: this.deadLetterQueue,
+      eventsQueue: this.eventsQueue,
+      oldestMessageAlarmMinutes: delivery.oldestMessageAlarmMinutes,
+      alarmEmail: delivery.alarmEmail,
     });
-    const cfnBucket = this.bucket.node.defaultChild as s3.CfnBucket;
-    cfnBucket.notificationConfiguration = {
-      lambdaConfigurations: TRACKED_EVENTS.map((event) => ({
-        event,
-        function: this.tracker.function.functionArn,
-      })),
-    };
-    // S3 checks that it may invoke the function when the configuration is set.
-    cfnBucket.addResourceDependency(invokePermission);
 
     new CfnOutput(this, 'BucketName', {
       description: 'The tracked bucket (BUCKET_NAME)',
       value: this.bucket.bucketName,
     });
-    new CfnOutput(this, 'TrackerFailureQueueUrl', {
-      description: 'Events the tracker failed on after its retries',
+    new CfnOutput(this, 'EventsQueueUrl', {
+      description: 'The queue the bucket notifies and the tracker consumes (the --to of tracker redrive)',
+      value: this.eventsQueue.queueUrl,
+    });
+    new CfnOutput(this, 'DeadLetterQueueUrl', {
+      description: `Events the tracker failed on ${MAX_RECEIVE_COUNT} times (tracker redrive --from it --to EventsQueueUrl)`,
+      value: this.deadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'FailureQueueUrl', {
+      description: 'Events the previous version parked after its async retries (drain with tracker redrive)',
       value: this.failureQueue.queueUrl,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description: 'The SNS topic the dead-letter and oldest-message alarms notify',
+      value: this.alarms.topic.topicArn,
     });
   }
 }

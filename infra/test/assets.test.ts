@@ -129,10 +129,20 @@ describe('Lambda code', () => {
   });
 });
 
+/** optionsFromContext when no delivery setting is given in context. */
+const NO_DELIVERY_OPTIONS = {
+  trackerBatchSize: undefined,
+  trackerBatchWindowSeconds: undefined,
+  trackerMaxConcurrency: undefined,
+  trackerReservedConcurrency: undefined,
+  oldestMessageAlarmMinutes: undefined,
+  alarmEmail: undefined,
+};
+
 describe('app options from context', () => {
   test('defaults: a dev deployment with the web adapter', () => {
     const app = newApp({ dev: undefined, webAdapter: undefined });
-    assert.deepEqual(optionsFromContext(app), { dev: undefined, webAdapter: undefined, bucketName: undefined });
+    assert.deepEqual(optionsFromContext(app), { dev: undefined, webAdapter: undefined, bucketName: undefined, ...NO_DELIVERY_OPTIONS });
     const stacks = createStacks(app, optionsFromContext(app));
     const bucket = Template.fromStack(stacks.tracking).toJSON().Resources[logicalIdOf(stacks.tracking, stacks.tracking.bucket)];
     assert.equal(bucket.DeletionPolicy, 'Delete');
@@ -146,13 +156,78 @@ describe('app options from context', () => {
 
   test('-c dev=false -c webAdapter=false -c bucketName=NAME, as the CLI passes them (strings)', () => {
     const app = newApp({ dev: 'false', webAdapter: 'false', bucketName: 'my-tracked-bucket' });
-    assert.deepEqual(optionsFromContext(app), { dev: false, webAdapter: false, bucketName: 'my-tracked-bucket' });
+    assert.deepEqual(optionsFromContext(app), {
+      dev: false,
+      webAdapter: false,
+      bucketName: 'my-tracked-bucket',
+      ...NO_DELIVERY_OPTIONS,
+    });
     const stacks = createStacks(app, optionsFromContext(app));
     assert.equal(stacks.tracking.bucketName, 'my-tracked-bucket');
   });
 
   test('a flag that is neither true nor false is refused', () => {
     assert.throws(() => optionsFromContext(newApp({ dev: 'yes' })), /context dev must be true or false/);
+  });
+
+  test('the tracker\'s delivery settings, as the CLI passes them (strings) and as cdk.json may (numbers)', () => {
+    const fromCli = newApp({
+      trackerBatchSize: '100',
+      trackerBatchWindowSeconds: '5',
+      trackerMaxConcurrency: '3',
+      trackerReservedConcurrency: '4',
+      oldestMessageAlarmMinutes: '30',
+      alarmEmail: 'ops@example.com',
+    });
+    const expected = {
+      trackerBatchSize: 100,
+      trackerBatchWindowSeconds: 5,
+      trackerMaxConcurrency: 3,
+      trackerReservedConcurrency: 4,
+      oldestMessageAlarmMinutes: 30,
+      alarmEmail: 'ops@example.com',
+    };
+    assert.deepEqual(optionsFromContext(fromCli), { dev: true, webAdapter: true, bucketName: undefined, ...expected });
+    const fromJson = newApp({ ...expected, trackerBatchWindowSeconds: 5 });
+    assert.deepEqual(optionsFromContext(fromJson), { dev: true, webAdapter: true, bucketName: undefined, ...expected });
+    // They reach the stack.
+    const stacks = createStacks(fromCli, optionsFromContext(fromCli));
+    const mapping = Template.fromStack(stacks.tracking).findResources('AWS::Lambda::EventSourceMapping');
+    assert.deepEqual(
+      Object.values<any>(mapping).map((m) => [m.Properties.BatchSize, m.Properties.MaximumBatchingWindowInSeconds, m.Properties.ScalingConfig]),
+      [[100, 5, { MaximumConcurrency: 3 }]],
+    );
+  });
+
+  test('a delivery setting that is not a whole number is refused, naming the context key', () => {
+    for (const key of [
+      'trackerBatchSize',
+      'trackerBatchWindowSeconds',
+      'trackerMaxConcurrency',
+      'trackerReservedConcurrency',
+      'oldestMessageAlarmMinutes',
+    ]) {
+      for (const bad of ['ten', '1.5', '-3', 2.5, true]) {
+        assert.throws(
+          () => optionsFromContext(newApp({ [key]: bad })),
+          { name: 'InvalidOptionError', message: `context ${key} must be a whole number, not ${JSON.stringify(bad)}` },
+        );
+      }
+    }
+    assert.throws(() => optionsFromContext(newApp({ alarmEmail: 42 })), /context alarmEmail must be a string, not 42/);
+  });
+
+  test('bin/app.ts reports a refused setting in one line and exits 1', () => {
+    for (const [context, message] of [
+      [{ trackerBatchSize: 'many' }, 'context trackerBatchSize must be a whole number, not "many"'],
+      [{ trackerBatchSize: '1000', trackerBatchWindowSeconds: '0' }, 'trackerBatchWindowSeconds must be at least 1 when trackerBatchSize is over 10'],
+      [{ trackerMaxConcurrency: '8', trackerReservedConcurrency: '4' }, 'trackerMaxConcurrency (8) must not exceed trackerReservedConcurrency (4)'],
+    ] as const) {
+      const { status, stderr } = runApp({ LAMBDA_ASSET_DIR: stubAssetDir() }, context);
+      assert.equal(status, 1, stderr);
+      assert.equal(stderr.trim().split('\n').length, 1, stderr);
+      assert.ok(stderr.startsWith(message), stderr);
+    }
   });
 });
 

@@ -85,22 +85,32 @@ for (const [name, options] of Object.entries(VARIANTS)) {
         }),
       );
       // What the Lambda service does with the function's role, not the binary: write its logs, and (the
-      // tracker) deliver a failed event to its on-failure queue.
+      // tracker) poll the queue of its event source mapping. These are the SQS event source's grants
+      // (aws-cdk-lib's SqsEventSource: Lambda's documented ReceiveMessage, DeleteMessage,
+      // GetQueueAttributes, and ChangeMessageVisibility, GetQueueUrl), written out here, not taken from it.
       const platform = new Set([
         grant('logs:CreateLogStream', `<${logicalIdOf(stack, construct.logGroup)}.Arn>`),
         grant('logs:PutLogEvents', `<${logicalIdOf(stack, construct.logGroup)}.Arn>`),
-        ...Object.values<any>(template.findResources('AWS::Lambda::EventInvokeConfig'))
-          .filter((config) => config.Properties.FunctionName.Ref === logicalIdOf(stack, construct.function))
-          .flatMap((config) =>
-            ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'].map((action) =>
-              grant(action, flat(config.Properties.DestinationConfig.OnFailure.Destination)),
-            ),
+        ...Object.values<any>(template.findResources('AWS::Lambda::EventSourceMapping'))
+          .filter((mapping) => mapping.Properties.FunctionName.Ref === logicalIdOf(stack, construct.function))
+          .flatMap((mapping) =>
+            [
+              'sqs:ChangeMessageVisibility',
+              'sqs:DeleteMessage',
+              'sqs:GetQueueAttributes',
+              'sqs:GetQueueUrl',
+              'sqs:ReceiveMessage',
+            ].map((action) => grant(action, flat(mapping.Properties.EventSourceArn))),
           ),
       ]);
       const fromCalls = [...granted].filter((g) => !platform.has(g));
 
-      test(`${fn}: writes its own log group (and the tracker its failure queue), as the Lambda service needs`, () => {
+      test(`${fn}: writes its own log group (and the tracker consumes its events queue), as the Lambda service needs`, () => {
         assert.deepEqual([...platform].filter((g) => !granted.has(g)), []);
+        if (fn === 'tracker') {
+          const queue = `<${logicalIdOf(stack, synthesized.stacks.tracking.eventsQueue)}.Arn>`;
+          assert.ok(platform.has(grant('sqs:ReceiveMessage', queue)), 'the tracker has an event source mapping on its events queue');
+        }
       });
 
       test(`${fn}: no grant that none of its calls needs`, () => {
