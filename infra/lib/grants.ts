@@ -24,8 +24,11 @@ type ResourceType = 'dynamodb:table' | 'dynamodb:index' | 's3:bucket' | 's3:obje
  * resource it cannot apply to. An action missing here fails synthesis until it is added.
  */
 const ACTION_RESOURCE_TYPES: Readonly<Record<string, readonly ResourceType[]>> = {
+  'dynamodb:BatchGetItem': ['dynamodb:table'],
+  'dynamodb:DeleteItem': ['dynamodb:table'],
   'dynamodb:GetItem': ['dynamodb:table'],
   'dynamodb:PutItem': ['dynamodb:table'],
+  'dynamodb:UpdateItem': ['dynamodb:table'],
   'dynamodb:Query': ['dynamodb:table', 'dynamodb:index'],
   's3:GetObject': ['s3:object'],
   's3:PutObject': ['s3:object'],

@@ -99,9 +99,27 @@ describe('grants derived from the calls', () => {
     assert.throws(() => grantsFor(contract, arns), /api s3:ListObjectsV2: s3:ListBucket applies to none of bucketObjects/);
   });
 
+  test('the item actions a batched store uses (BatchGetItem, UpdateItem in a transaction, DeleteItem) go to tables', () => {
+    const grants = grantsFor(
+      withCalls([
+        { operation: 'dynamodb:BatchGetItem', actions: ['dynamodb:BatchGetItem'], resources: ['indexTable'] },
+        { operation: 'dynamodb:TransactWriteItems', actions: ['dynamodb:UpdateItem'], resources: ['indexTable'] },
+        { operation: 'dynamodb:DeleteItem', actions: ['dynamodb:DeleteItem'], resources: ['indexTable'] },
+      ]),
+      arns,
+    );
+    assert.deepEqual(grants.map((g) => [g.resource, g.actions, g.resolved.arn]), [
+      ['indexTable', ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'], 'arn:index'],
+    ]);
+    assert.throws(
+      () => grantsFor(withCalls([{ operation: 'dynamodb:DeleteItem', actions: ['dynamodb:DeleteItem'], resources: ['historyGsi'] }]), arns),
+      /DeleteItem applies to none of historyGsi/,
+    );
+  });
+
   test('an action lib/grants.ts does not know is refused rather than granted blindly', () => {
-    const contract = withCalls([{ operation: 'dynamodb:UpdateItem', actions: ['dynamodb:UpdateItem'], resources: ['indexTable'] }]);
-    assert.throws(() => grantsFor(contract, arns), /add dynamodb:UpdateItem to ACTION_RESOURCE_TYPES/);
+    const contract = withCalls([{ operation: 'dynamodb:Scan', actions: ['dynamodb:Scan'], resources: ['indexTable'] }]);
+    assert.throws(() => grantsFor(contract, arns), /add dynamodb:Scan to ACTION_RESOURCE_TYPES/);
   });
 
   test('a resource whose ARN the stack did not pass is refused', () => {
