@@ -16,7 +16,7 @@ fn fixture_path(name: &str) -> PathBuf {
 async fn apply_applies_good_files_and_refuses_bad_ones() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("h.sqlite3")).await.unwrap();
-    let tracker = Tracker::new(Arc::new(store), TrackingRules::default());
+    let tracker = Tracker::new(Arc::new(store), TrackingRules::default()).with_clock(fixtures_era());
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, "{\"Records\": [").unwrap();
     let code = s3_size_micro::tracker_cli::apply_files(&tracker, &[fixture_path("s3-put.json"), bad]).await;
@@ -85,7 +85,7 @@ fn the_exit_codes_say_what_failed() {
 async fn apply_takes_an_sqs_batch_and_names_a_malformed_message() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("h.sqlite3")).await.unwrap();
-    let tracker = Tracker::new(Arc::new(store), TrackingRules::default());
+    let tracker = Tracker::new(Arc::new(store), TrackingRules::default()).with_clock(fixtures_era());
     let mut batch: serde_json::Value =
         serde_json::from_slice(&std::fs::read(fixture_path("sqs-batch-s3.json")).unwrap()).unwrap();
     batch["Records"][2]["body"] = serde_json::Value::String("not json".into());
@@ -96,4 +96,10 @@ async fn apply_takes_an_sqs_batch_and_names_a_malformed_message() {
     // 18 B put, the 27 B overwrite malformed, then the delete and a 2 B put of another key.
     let bucket = BucketName::parse("size-tracking-local").unwrap();
     assert_eq!(tracker.ledger().totals(&bucket).await.unwrap(), Totals { size_bytes: 2, object_count: 1 });
+}
+
+/// The fixtures' events happened around 2026-11-24 and 2026-12-01: the tracker's clock stands between them,
+/// so that none of them is too old to apply.
+fn fixtures_era() -> domain::Clock {
+    std::sync::Arc::new(|| 1_796_040_000_000) // 2026-11-30T12:00:00Z
 }

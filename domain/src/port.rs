@@ -44,6 +44,17 @@ pub trait Ledger: Send + Sync {
         Ok(added)
     }
 
+    /// Keeps changes too old to apply safely (older than [`crate::TOMBSTONE_LIFETIME`]: the tombstone that
+    /// would refuse one may be gone) until reconcile settles their keys from the bucket. Parking one twice
+    /// keeps it once.
+    async fn park(&self, changes: &[ObjectChange]) -> Result<(), StoreError>;
+
+    /// The bucket's parked changes.
+    async fn parked(&self, bucket: &BucketName) -> Result<Vec<ObjectChange>, StoreError>;
+
+    /// Forgets parked changes whose keys were settled.
+    async fn unpark(&self, changes: &[ObjectChange]) -> Result<(), StoreError>;
+
     /// The bucket's current totals (zero for a bucket never seen).
     async fn totals(&self, bucket: &BucketName) -> Result<Totals, StoreError>;
 }

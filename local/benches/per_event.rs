@@ -81,6 +81,15 @@ impl Ledger for CountingLedger {
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.inner.apply_batch(changes).await
     }
+    async fn park(&self, changes: &[domain::ObjectChange]) -> Result<(), domain::StoreError> {
+        self.inner.park(changes).await
+    }
+    async fn parked(&self, bucket: &BucketName) -> Result<Vec<domain::ObjectChange>, domain::StoreError> {
+        self.inner.parked(bucket).await
+    }
+    async fn unpark(&self, changes: &[domain::ObjectChange]) -> Result<(), domain::StoreError> {
+        self.inner.unpark(changes).await
+    }
     async fn totals(&self, bucket: &BucketName) -> Result<Totals, domain::StoreError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.inner.totals(bucket).await

@@ -386,6 +386,15 @@ impl Ledger for Unreliable {
         self.inner.seed(bucket, objects).await
     }
 
+    async fn park(&self, changes: &[ObjectChange]) -> Result<(), StoreError> {
+        self.inner.park(changes).await
+    }
+    async fn parked(&self, bucket: &BucketName) -> Result<Vec<ObjectChange>, StoreError> {
+        self.inner.parked(bucket).await
+    }
+    async fn unpark(&self, changes: &[ObjectChange]) -> Result<(), StoreError> {
+        self.inner.unpark(changes).await
+    }
     async fn totals(&self, bucket: &BucketName) -> Result<Totals, StoreError> {
         self.inner.totals(bucket).await
     }

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::Tracker;
 use crate::event::{Envelope, EventError, Notification, envelope_from_value};
+use crate::metrics::Counts;
 use crate::report::Outcome;
 
 #[derive(Debug, thiserror::Error)]
@@ -50,8 +51,23 @@ pub struct ItemFailure {
 /// of a batch go to the ledger as one batch. Applying is idempotent, so a
 /// redelivery is safe.
 pub async fn handle(tracker: &Tracker, payload: serde_json::Value) -> Result<Answer, HandlerError> {
+    Ok(handle_counted(tracker, payload).await?.0)
+}
+
+/// [`handle`], with the counts of what the invocation did.
+pub async fn handle_counted(
+    tracker: &Tracker,
+    payload: serde_json::Value,
+) -> Result<(Answer, Counts), HandlerError> {
+    let mut counts = Counts::default();
     match envelope_from_value(payload)? {
-        Envelope::Single(notification) => Ok(Answer::Summary(apply(tracker, &notification).await?)),
+        Envelope::Single(notification) => {
+            let reports = tracker.handle(&notification).await?;
+            counts.add(&reports);
+            let applied = reports.iter().filter(|r| r.outcome == Outcome::Applied).count();
+            let summary = Summary { records: reports.len(), applied, skipped: reports.len() - applied };
+            Ok((Answer::Summary(summary), counts))
+        }
         Envelope::Sqs(messages) => {
             let mut batch_item_failures = Vec::new();
             let mut readable = Vec::with_capacity(messages.len());
@@ -68,30 +84,30 @@ pub async fn handle(tracker: &Tracker, payload: serde_json::Value) -> Result<Ans
                 readable.iter().map(|(_, notification)| *notification).collect();
             let results = tracker.handle_batch(&notifications).await;
             for ((id, _), result) in readable.into_iter().zip(results) {
-                if let Err(error) = result {
-                    tracing::error!(message = id, %error, "a message could not be applied; SQS will deliver it again");
-                    batch_item_failures.push(ItemFailure { item_identifier: id.to_owned() });
+                match result {
+                    Ok(reports) => counts.add(&reports),
+                    Err(error) => {
+                        tracing::error!(message = id, %error, "a message could not be applied; SQS will deliver it again");
+                        batch_item_failures.push(ItemFailure { item_identifier: id.to_owned() });
+                    }
                 }
             }
-            Ok(Answer::Batch(BatchResponse { batch_item_failures }))
+            counts.failed_messages = batch_item_failures.len();
+            Ok((Answer::Batch(BatchResponse { batch_item_failures }), counts))
         }
     }
-}
-
-async fn apply(tracker: &Tracker, notification: &Notification) -> Result<Summary, crate::TrackError> {
-    let reports = tracker.handle(notification).await?;
-    let applied = reports.iter().filter(|r| r.outcome == Outcome::Applied).count();
-    Ok(Summary { records: reports.len(), applied, skipped: reports.len() - applied })
 }
 
 pub async fn run(tracker: Tracker) -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let tracker = tracker.clone();
         async move {
-            handle(&tracker, event.payload)
+            let (answer, counts) = handle_counted(&tracker, event.payload)
                 .await
-                .inspect_err(|error| tracing::error!(%error, "invocation failed; Lambda will retry it"))
-                .map_err(lambda_runtime::Error::from)
+                .inspect_err(|error| tracing::error!(%error, "invocation failed; Lambda will retry it"))?;
+            // Standard output is the function's log stream, where CloudWatch reads EMF lines.
+            println!("{}", counts.emf_line(chrono::Utc::now().timestamp_millis()));
+            Ok::<_, lambda_runtime::Error>(answer)
         }
     }))
     .await

@@ -8,6 +8,7 @@
 mod current;
 pub mod event;
 pub mod lambda;
+pub mod metrics;
 pub mod reconcile;
 mod report;
 mod rules;

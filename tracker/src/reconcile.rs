@@ -1,13 +1,23 @@
-//! Brings keys that exist in the bucket, but were never notified, into the ledger: run once when an
-//! existing bucket joins, and by the local stack at every start.
+//! Brings keys that exist in the bucket, but were never notified, into the ledger, and settles the keys
+//! of parked events: run once when an existing bucket joins, after a redrive of old events, and by the
+//! local stack at every start.
 
-use domain::{BucketName, Ledger, ObjectKey, StoreError, Totals};
+use domain::{BucketName, ChangeKind, Ledger, ObjectChange, ObjectKey, StoreError, Totals};
+
+use crate::current::CurrentObjects;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {
     #[error("listing s3://{bucket} failed: {}", domain::ErrorChain(.source.as_ref()))]
     Listing {
         bucket: BucketName,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("reading the current state of s3://{bucket}/{key} failed: {}", domain::ErrorChain(.source.as_ref()))]
+    CurrentObject {
+        bucket: BucketName,
+        key: ObjectKey,
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
@@ -28,6 +38,8 @@ pub struct ReconcileReport {
     pub bucket: String,
     pub listed: u64,
     pub added: u64,
+    /// Keys of parked events settled from the bucket.
+    pub settled: u64,
     pub size_bytes: u64,
     pub object_count: u64,
 }
@@ -62,12 +74,41 @@ pub async fn reconcile(
         progress.added += ledger.seed(bucket, &objects).await?;
         on_progress(progress);
     }
+    let settled = settle_parked(ledger, s3, bucket).await?;
     let Totals { size_bytes, object_count } = ledger.totals(bucket).await?;
     Ok(ReconcileReport {
         bucket: bucket.to_string(),
         listed: progress.listed,
         added: progress.added,
+        settled,
         size_bytes,
         object_count,
     })
+}
+
+/// Settles the bucket's parked changes from its current objects: each key's state now (read through
+/// `current`) is applied under the parked change's sequencer, so anything newer the ledger knows still
+/// wins and nothing older comes back; then the changes are unparked. Answers how many were settled.
+pub async fn settle_parked(
+    ledger: &dyn Ledger,
+    current: &dyn CurrentObjects,
+    bucket: &BucketName,
+) -> Result<u64, ReconcileError> {
+    let parked = ledger.parked(bucket).await?;
+    if parked.is_empty() {
+        return Ok(0);
+    }
+    let mut settled = Vec::with_capacity(parked.len());
+    for change in &parked {
+        let size = current.size_of(&change.bucket, &change.key).await.map_err(|source| {
+            ReconcileError::CurrentObject { bucket: change.bucket.clone(), key: change.key.clone(), source }
+        })?;
+        let kind = size.map_or(ChangeKind::Removed, |size| ChangeKind::Created { size });
+        settled.push(ObjectChange { kind, ..change.clone() });
+    }
+    for result in ledger.apply_batch(&settled).await {
+        result.map_err(StoreError::Shared)?;
+    }
+    ledger.unpark(&parked).await?;
+    Ok(parked.len() as u64)
 }

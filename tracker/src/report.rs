@@ -24,6 +24,8 @@ pub enum SkipReason {
     NotAChange,
     /// The `s3:TestEvent` S3 sends when notifications are configured.
     TestEvent,
+    /// The event is older than the tombstone lifetime: kept aside until reconcile settles its key.
+    Parked,
 }
 
 impl SkipReason {
@@ -35,6 +37,7 @@ impl SkipReason {
             Self::UntrackedBucket => "untracked_bucket",
             Self::NotAChange => "not_a_change",
             Self::TestEvent => "test_event",
+            Self::Parked => "parked",
         }
     }
 }

@@ -1,6 +1,9 @@
 use std::sync::Arc;
 
-use domain::{ApplyOutcome, ChangeKind, Ledger, ObjectChange, StoreError};
+use chrono::{DateTime, Utc};
+use domain::{
+    ApplyOutcome, ChangeKind, Clock, Ledger, ObjectChange, StoreError, TOMBSTONE_LIFETIME, system_clock,
+};
 
 use crate::TrackingRules;
 use crate::current::CurrentObjects;
@@ -27,11 +30,18 @@ pub struct Tracker {
     ledger: Arc<dyn Ledger>,
     rules: TrackingRules,
     current: Option<Arc<dyn CurrentObjects>>,
+    clock: Clock,
 }
 
 impl Tracker {
     pub fn new(ledger: Arc<dyn Ledger>, rules: TrackingRules) -> Self {
-        Self { ledger, rules, current: None }
+        Self { ledger, rules, current: None, clock: system_clock() }
+    }
+
+    /// The clock that decides which events are too old to apply (see [`TOMBSTONE_LIFETIME`]).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Settles ties between changes that carry no sequencer of their sender ([`Record::TimeOrdered`]) by
@@ -68,6 +78,8 @@ impl Tracker {
         // What goes to the ledger: each change, with the notification and record it came from.
         let mut changes: Vec<ObjectChange> = Vec::new();
         let mut origins: Vec<(usize, usize, bool)> = Vec::new();
+        let mut to_park: Vec<(usize, ObjectChange)> = Vec::new();
+        let now = DateTime::from_timestamp_millis((self.clock)()).unwrap_or_else(Utc::now);
         for (message, notification) in notifications.iter().enumerate() {
             let records = match notification {
                 Notification::Test => {
@@ -78,7 +90,7 @@ impl Tracker {
             };
             let mut mine = Vec::with_capacity(records.len());
             for (index, record) in records.iter().enumerate() {
-                let (change, time_ordered) = match record {
+                let (change, time, time_ordered) = match record {
                     Record::NotAChange { bucket, key, event_name } => {
                         tracing::debug!(%bucket, %key, event_name, "not a size change");
                         mine.push(Some(RecordReport::skipped(
@@ -88,13 +100,23 @@ impl Tracker {
                         )));
                         continue;
                     }
-                    Record::Change(change) => (change, false),
-                    Record::TimeOrdered(change) => (change, true),
+                    Record::Change(change, time) => (change, *time, false),
+                    Record::TimeOrdered(change, time) => (change, *time, true),
                 };
                 let skip = if !self.rules.tracks(&change.bucket) {
                     Some(SkipReason::UntrackedBucket)
                 } else if self.rules.is_reserved(&change.key) {
                     Some(SkipReason::ReservedPrefix)
+                } else if time.is_some_and(|time| older_than_tombstones(time, now)) {
+                    tracing::warn!(
+                        bucket = %change.bucket,
+                        key = %change.key,
+                        sequencer = %change.sequencer,
+                        event_time = ?time,
+                        "an event older than the tombstone lifetime is parked until reconcile settles its key"
+                    );
+                    to_park.push((message, change.clone()));
+                    Some(SkipReason::Parked)
                 } else {
                     None
                 };
@@ -109,8 +131,18 @@ impl Tracker {
             reports.push(mine);
         }
 
-        let results = self.ledger.apply_batch(&changes).await;
         let mut failed: Vec<Option<TrackError>> = notifications.iter().map(|_| None).collect();
+        if !to_park.is_empty() {
+            let parked: Vec<ObjectChange> = to_park.iter().map(|(_, change)| change.clone()).collect();
+            if let Err(error) = self.ledger.park(&parked).await {
+                let error = Arc::new(error);
+                for (message, _) in &to_park {
+                    failed[*message]
+                        .get_or_insert_with(|| TrackError::Store(StoreError::Shared(Arc::clone(&error))));
+                }
+            }
+        }
+        let results = self.ledger.apply_batch(&changes).await;
         for ((change, (message, index, time_ordered)), result) in changes.iter().zip(origins).zip(results) {
             let outcome = match result {
                 Ok(ApplyOutcome::Skipped { reason: domain::SkipReason::Duplicate, .. }) if time_ordered => {
@@ -183,4 +215,10 @@ impl Tracker {
         tracing::debug!(bucket = %change.bucket, key = %change.key, ?size, "a same-instant tie settled from S3");
         Ok(self.ledger.apply(&settled).await?)
     }
+}
+
+/// Whether an event of `time` may be older than the tombstones that would refuse it (see
+/// [`TOMBSTONE_LIFETIME`]).
+fn older_than_tombstones(time: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now.signed_duration_since(time).to_std().is_ok_and(|age| age > TOMBSTONE_LIFETIME)
 }

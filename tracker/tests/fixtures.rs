@@ -21,7 +21,7 @@ fn fixture_path(name: &str) -> PathBuf {
 fn only_change(name: &str) -> domain::ObjectChange {
     match parse_notification(&fixture(name)).unwrap() {
         Notification::Records(records) => match records.as_slice() {
-            [Record::Change(change)] => change.clone(),
+            [Record::Change(change, _)] => change.clone(),
             other => panic!("{name}: expected one change, got {other:?}"),
         },
         other => panic!("{name}: expected records, got {other:?}"),
@@ -38,7 +38,7 @@ fn summary_of(answer: tracker::lambda::Answer) -> tracker::lambda::Summary {
 async fn tracker() -> (Tracker, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("h.sqlite3")).await.unwrap();
-    (Tracker::new(Arc::new(store), tracker::TrackingRules::default()), dir)
+    (Tracker::new(Arc::new(store), tracker::TrackingRules::default()).with_clock(fixtures_era()), dir)
 }
 
 const IN_ORDER: [&str; 10] = [
@@ -121,7 +121,7 @@ async fn the_plot_write_never_changes_the_size() {
 async fn untracked_buckets_are_skipped() {
     let (tracker, _dir) = tracker().await;
     let only_another = TrackingRules::only(vec![BucketName::parse("another-bucket").unwrap()]);
-    let tracker = Tracker::new(tracker.ledger().clone(), only_another);
+    let tracker = Tracker::new(tracker.ledger().clone(), only_another).with_clock(fixtures_era());
     let reports = tracker.handle(&parse_notification(&fixture("s3-put.json")).unwrap()).await.unwrap();
     assert_eq!(reports[0].reason, Some(SkipReason::UntrackedBucket));
 }
@@ -192,6 +192,15 @@ impl Ledger for FailingOnce {
     ) -> Result<u64, StoreError> {
         self.inner.seed(bucket, objects).await
     }
+    async fn park(&self, changes: &[domain::ObjectChange]) -> Result<(), StoreError> {
+        self.inner.park(changes).await
+    }
+    async fn parked(&self, bucket: &BucketName) -> Result<Vec<domain::ObjectChange>, StoreError> {
+        self.inner.parked(bucket).await
+    }
+    async fn unpark(&self, changes: &[domain::ObjectChange]) -> Result<(), StoreError> {
+        self.inner.unpark(changes).await
+    }
     async fn totals(&self, bucket: &BucketName) -> Result<Totals, StoreError> {
         self.inner.totals(bucket).await
     }
@@ -205,7 +214,7 @@ async fn a_store_failure_fails_the_notification_and_the_redelivery_completes_it(
     let (plain, _dir) = tracker().await;
     let ledger =
         Arc::new(FailingOnce { inner: plain.ledger().clone(), calls: AtomicUsize::new(0), fail_at: 2 });
-    let tracker = Tracker::new(ledger, TrackingRules::default());
+    let tracker = Tracker::new(ledger, TrackingRules::default()).with_clock(fixtures_era());
     let put: serde_json::Value = serde_json::from_slice(&fixture("s3-put.json")).unwrap();
     summary_of(tracker::lambda::handle(&tracker, put).await.unwrap());
     let mut records = Vec::new();
@@ -225,4 +234,10 @@ async fn a_store_failure_fails_the_notification_and_the_redelivery_completes_it(
         "the put is a duplicate and the overwrite is superseded by the delete"
     );
     assert_eq!(tracker.ledger().totals(&bucket).await.unwrap(), Totals::default());
+}
+
+/// The fixtures' events happened around 2026-11-24 and 2026-12-01: the tracker's clock stands between them,
+/// so that none of them is too old to apply.
+fn fixtures_era() -> domain::Clock {
+    std::sync::Arc::new(|| 1_796_040_000_000) // 2026-11-30T12:00:00Z
 }

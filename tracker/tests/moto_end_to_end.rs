@@ -10,7 +10,6 @@ use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use domain::{BucketName, Ledger, Totals};
 use store_dynamodb::DynamoStore;
 use tracker::Tracker;
-use tracker::event::notification_from_value;
 use tracker::reconcile::reconcile;
 
 struct World {

@@ -23,12 +23,19 @@ async fn every_call_is_granted_and_every_grant_is_used() {
         tables: LedgerTables { history: tables.history.clone(), index: tables.index.clone() },
         rules: TrackingRules::default(),
     };
-    let tracker = tracker_lambda::tracker(config, recorder.dynamodb(&sdk)).await;
+    // The clock between the fixtures' events (2026-11-24 and 2026-12-01), so that they apply.
+    let tracker = tracker_lambda::tracker(config, recorder.dynamodb(&sdk))
+        .await
+        .with_clock(std::sync::Arc::new(|| 1_796_040_000_000));
     // A creation, an overwrite, a removal, a redelivery and a plot write: every path a record takes.
     for name in ["s3-put.json", "s3-overwrite.json", "s3-delete.json", "s3-delete.json", "s3-plot-write.json"]
     {
         tracker::lambda::handle(&tracker, notification(name)).await.unwrap();
     }
+    // And an event from long before: parked.
+    let mut old = notification("s3-put.json");
+    old["Records"][0]["eventTime"] = "2026-01-01T00:00:00.000Z".into();
+    tracker::lambda::handle(&tracker, old).await.unwrap();
     let granted: BTreeSet<String> = FunctionContract::load("tracker").calls.into_iter().collect();
     assert_eq!(recorder.calls(), granted, "calls made (left) and granted in contract/functions.json (right)");
 }

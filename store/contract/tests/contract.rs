@@ -502,6 +502,22 @@ mod cases {
         assert!(window.samples.windows(2).all(|w| w[0].ts_ms < w[1].ts_ms));
     }
 
+    pub async fn parked_changes_are_kept_once_until_unparked(backend: Backend) {
+        let subject = backend.fresh(None).await;
+        let store = subject.store.as_ref();
+        let changes = vec![created("parking", "a/b c.txt", "0A", 7), removed("parking", "x", "1F")];
+        store.park(&changes).await.unwrap();
+        store.park(&changes[..1]).await.unwrap();
+        store.park(&[created("elsewhere", "a/b c.txt", "0A", 7)]).await.unwrap();
+        let mut parked = store.parked(&bucket("parking")).await.unwrap();
+        parked.sort_by(|a, b| a.key.cmp(&b.key));
+        assert_eq!(parked, changes, "each once, as parked");
+        assert_eq!(store.totals(&bucket("parking")).await.unwrap(), totals(0, 0), "parking applies nothing");
+        store.unpark(&changes[..1]).await.unwrap();
+        assert_eq!(store.parked(&bucket("parking")).await.unwrap(), changes[1..]);
+        assert_eq!(store.parked(&bucket("elsewhere")).await.unwrap().len(), 1);
+    }
+
     pub async fn duplicate_and_stale_events_are_skipped(backend: Backend) {
         let subject = backend.fresh(None).await;
         let store = subject.store.as_ref();
@@ -609,6 +625,7 @@ contract!(
     duplicates_across_batches_are_skipped_and_sample_nothing,
     a_large_batch_of_two_buckets_is_exact_with_a_sample_each,
     concurrent_batches_keep_totals_exact,
+    parked_changes_are_kept_once_until_unparked,
     duplicate_and_stale_events_are_skipped,
     tombstones_refuse_older_creations,
     sequencers_of_different_lengths_compare_as_numbers,

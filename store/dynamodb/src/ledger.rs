@@ -12,6 +12,7 @@ use futures::stream::{self, StreamExt};
 use crate::LedgerTables;
 use crate::chunk::{CHANGES_PER_CHUNK, ChunkWriter};
 use crate::layout::{Layout, Layouts, row_key};
+use crate::parking;
 use crate::sampling::Sampler;
 
 /// How many chunks of one batch are written at once.
@@ -142,6 +143,18 @@ impl Ledger for DynamoLedger {
             })
             .collect();
         coalesced.results(deciding_results)
+    }
+
+    async fn park(&self, changes: &[ObjectChange]) -> Result<(), StoreError> {
+        parking::park(&self.client, &self.tables.index, changes).await
+    }
+
+    async fn parked(&self, bucket: &BucketName) -> Result<Vec<ObjectChange>, StoreError> {
+        parking::parked(&self.client, &self.tables.index, bucket).await
+    }
+
+    async fn unpark(&self, changes: &[ObjectChange]) -> Result<(), StoreError> {
+        parking::unpark(&self.client, &self.tables.index, changes).await
     }
 
     async fn totals(&self, bucket: &BucketName) -> Result<Totals, StoreError> {

@@ -17,6 +17,7 @@ mod errors;
 mod history;
 mod layout;
 mod ledger;
+mod parking;
 mod reads;
 mod retry;
 mod sampling;
@@ -67,6 +68,18 @@ impl domain::Ledger for DynamoStore {
         objects: &[(domain::ObjectKey, u64)],
     ) -> Result<u64, domain::StoreError> {
         self.ledger.seed(bucket, objects).await
+    }
+    async fn park(&self, changes: &[domain::ObjectChange]) -> Result<(), domain::StoreError> {
+        self.ledger.park(changes).await
+    }
+    async fn parked(
+        &self,
+        bucket: &domain::BucketName,
+    ) -> Result<Vec<domain::ObjectChange>, domain::StoreError> {
+        self.ledger.parked(bucket).await
+    }
+    async fn unpark(&self, changes: &[domain::ObjectChange]) -> Result<(), domain::StoreError> {
+        self.ledger.unpark(changes).await
     }
     async fn totals(&self, bucket: &domain::BucketName) -> Result<domain::Totals, domain::StoreError> {
         self.ledger.totals(bucket).await

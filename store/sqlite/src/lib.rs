@@ -13,8 +13,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use domain::batch::coalesce;
 use domain::transition::{Delta, KeyState, Transition, next_sample_ts, transition};
 use domain::{
-    ApplyOutcome, BucketName, ChangeResult, Clock, History, Ledger, ObjectChange, Sample, Sequencer,
-    StoreError, Totals, Window, system_clock,
+    ApplyOutcome, BucketName, ChangeKind, ChangeResult, Clock, History, Ledger, ObjectChange, ObjectKey,
+    Sample, Sequencer, StoreError, Totals, Window, system_clock,
 };
 
 const BACKEND: &str = "sqlite";
@@ -62,6 +62,13 @@ CREATE TABLE IF NOT EXISTS samples (
     PRIMARY KEY (bucket, ts)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS samples_by_size ON samples (bucket, size_bytes);
+CREATE TABLE IF NOT EXISTS parked (
+    bucket    TEXT    NOT NULL,
+    key       TEXT    NOT NULL,
+    sequencer TEXT    NOT NULL,
+    size      INTEGER,
+    PRIMARY KEY (bucket, key, sequencer)
+) WITHOUT ROWID;
 ";
 
 /// How many connections one store opens at most, so as many calls run at once; more wait for one.
@@ -299,6 +306,80 @@ impl Ledger for SqliteStore {
             let error = Arc::new(error);
             (0..count).map(|_| Err(Arc::clone(&error))).collect()
         })
+    }
+
+    async fn park(&self, changes: &[ObjectChange]) -> Result<(), StoreError> {
+        let changes = changes.to_vec();
+        self.run(move |connection, _| {
+            let tx = connection.transaction().or_store()?;
+            for change in &changes {
+                let size = match change.kind {
+                    ChangeKind::Created { size } => Some(to_i64(size)),
+                    ChangeKind::Removed => None,
+                };
+                tx.execute(
+                    "INSERT INTO parked (bucket, key, sequencer, size) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                    params![change.bucket.as_str(), change.key.as_str(), change.sequencer.as_str(), size],
+                )
+                .or_store()?;
+            }
+            tx.commit().or_store()
+        })
+        .await
+    }
+
+    async fn parked(&self, bucket: &BucketName) -> Result<Vec<ObjectChange>, StoreError> {
+        let bucket = bucket.clone();
+        self.run(move |connection, _| {
+            let rows = connection
+                .prepare_cached(
+                    "SELECT key, sequencer, size FROM parked WHERE bucket = ?1 ORDER BY key, sequencer",
+                )
+                .and_then(|mut statement| {
+                    statement
+                        .query_map(params![bucket.as_str()], |row| {
+                            Ok((
+                                row.get::<_, String>(0)?,
+                                row.get::<_, String>(1)?,
+                                row.get::<_, Option<i64>>(2)?,
+                            ))
+                        })?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .or_store()?;
+            rows.into_iter()
+                .map(|(key, sequencer, size)| {
+                    let corrupt = |e: domain::DomainError| StoreError::Corrupt {
+                        backend: BACKEND,
+                        message: e.to_string(),
+                    };
+                    Ok(ObjectChange {
+                        bucket: bucket.clone(),
+                        key: ObjectKey::parse(key).map_err(corrupt)?,
+                        sequencer: Sequencer::parse(sequencer).map_err(corrupt)?,
+                        kind: size
+                            .map_or(ChangeKind::Removed, |size| ChangeKind::Created { size: size as u64 }),
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn unpark(&self, changes: &[ObjectChange]) -> Result<(), StoreError> {
+        let changes = changes.to_vec();
+        self.run(move |connection, _| {
+            let tx = connection.transaction().or_store()?;
+            for change in &changes {
+                tx.execute(
+                    "DELETE FROM parked WHERE bucket = ?1 AND key = ?2 AND sequencer = ?3",
+                    params![change.bucket.as_str(), change.key.as_str(), change.sequencer.as_str()],
+                )
+                .or_store()?;
+            }
+            tx.commit().or_store()
+        })
+        .await
     }
 
     async fn totals(&self, bucket: &BucketName) -> Result<Totals, StoreError> {

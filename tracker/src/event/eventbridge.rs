@@ -9,6 +9,7 @@ use super::{Notification, Record, decode_key};
 pub(super) struct WireEvent {
     #[serde(rename = "detail-type")]
     detail_type: String,
+    time: Option<String>,
     detail: WireDetail,
 }
 
@@ -53,5 +54,6 @@ pub(super) fn notification(event: &WireEvent) -> Result<Notification, String> {
     };
     let text = event.detail.object.sequencer.as_deref().ok_or("detail.object.sequencer is missing")?;
     let sequencer = Sequencer::parse(text).map_err(|e| e.to_string())?;
-    Ok(Notification::Records(vec![Record::Change(ObjectChange { bucket, key, sequencer, kind })]))
+    let time = event.time.as_deref().and_then(|text| super::parse_time(text).ok());
+    Ok(Notification::Records(vec![Record::Change(ObjectChange { bucket, key, sequencer, kind }, time)]))
 }

@@ -20,13 +20,14 @@ pub enum Notification {
 /// One record, understood.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record {
-    /// A change ordered by the sequencer its sender gave (S3 always does).
-    Change(ObjectChange),
+    /// A change ordered by the sequencer its sender gave (S3 always does), and when it happened (the
+    /// record's `eventTime`), where the record says.
+    Change(ObjectChange, Option<DateTime<Utc>>),
     /// A change from a sender that gives no sequencer (some S3-compatible servers), ordered by its
     /// `eventTime` alone. Two changes of one key in the same instant then carry the same sequencer, and
     /// nothing in either event says which came last: the tracker resolves such a tie by reading the
     /// object's current state (see [`Tracker::with_current_objects`](crate::Tracker::with_current_objects)).
-    TimeOrdered(ObjectChange),
+    TimeOrdered(ObjectChange, Option<DateTime<Utc>>),
     /// A record that names an object but changes no size (restore, tagging, ACL, replication…).
     NotAChange { bucket: BucketName, key: ObjectKey, event_name: String },
 }
@@ -113,27 +114,34 @@ fn parse_record(record: &WireRecord) -> Result<Record, String> {
         return Ok(Record::NotAChange { bucket, key, event_name });
     };
 
+    let time = record.event_time.as_deref().map(parse_time);
     Ok(match record.s3.object.sequencer.as_deref() {
         Some(text) => {
             let sequencer = Sequencer::parse(text).map_err(|e| e.to_string())?;
-            Record::Change(ObjectChange { bucket, key, sequencer, kind })
+            // Ordered by its sequencer, the record needs no time: an unreadable one is left out.
+            Record::Change(ObjectChange { bucket, key, sequencer, kind }, time.and_then(Result::ok))
         }
         None => {
-            Record::TimeOrdered(ObjectChange { bucket, key, sequencer: sequencer_from_time(record)?, kind })
+            let time = time.ok_or("neither s3.object.sequencer nor eventTime is present")??;
+            let sequencer = sequencer_from_time(time)?;
+            Record::TimeOrdered(ObjectChange { bucket, key, sequencer, kind }, Some(time))
         }
     })
 }
 
 /// S3 always sends a sequencer for object changes; some S3-compatible servers do not. Their records are
 /// ordered by event time instead (in microseconds), which keeps redeliveries idempotent.
-fn sequencer_from_time(record: &WireRecord) -> Result<Sequencer, String> {
-    let text = record.event_time.as_deref().ok_or("neither s3.object.sequencer nor eventTime is present")?;
-    let time = DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc()))
-        .map_err(|_| format!("eventTime {text:?} is not a timestamp"))?;
+fn sequencer_from_time(time: DateTime<Utc>) -> Result<Sequencer, String> {
     let micros = time.timestamp_micros().max(0);
     Sequencer::parse(format!("{micros:016X}")).map_err(|e| e.to_string())
+}
+
+/// An event time: RFC 3339, or without a zone (UTC) as some S3-compatible senders write it.
+pub(super) fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc()))
+        .map_err(|_| format!("eventTime {text:?} is not a timestamp"))
 }
 
 /// Keys arrive form-URL-encoded: `+` is a space and everything else may be percent-encoded.

@@ -504,6 +504,30 @@ impl Ledger for FlakyLedger {
         Box::pin(self.call(self.inner.seed(bucket, objects)))
     }
 
+    fn park<'a, 'b, 'c>(&'a self, changes: &'b [ObjectChange]) -> Call<'c, ()>
+    where
+        'a: 'c,
+        'b: 'c,
+    {
+        Box::pin(self.call(self.inner.park(changes)))
+    }
+
+    fn parked<'a, 'b, 'c>(&'a self, bucket: &'b BucketName) -> Call<'c, Vec<ObjectChange>>
+    where
+        'a: 'c,
+        'b: 'c,
+    {
+        Box::pin(self.call(self.inner.parked(bucket)))
+    }
+
+    fn unpark<'a, 'b, 'c>(&'a self, changes: &'b [ObjectChange]) -> Call<'c, ()>
+    where
+        'a: 'c,
+        'b: 'c,
+    {
+        Box::pin(self.call(self.inner.unpark(changes)))
+    }
+
     fn totals<'a, 'b, 'c>(&'a self, bucket: &'b BucketName) -> Call<'c, Totals>
     where
         'a: 'c,
