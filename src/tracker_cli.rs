@@ -1,5 +1,5 @@
-//! `tracker`: apply notification files, or reconcile a bucket, against the configured store; or move the
-//! events a queue holds into the events queue.
+//! `tracker`: apply notification files, reconcile a bucket or move it to the spread layout, against the
+//! configured store; or move the events a queue holds into the events queue.
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -12,7 +12,9 @@ use tracker::reconcile::{Progress, reconcile};
 use tracker::{RecordReport, Tracker};
 
 use crate::redrive::{self, Redrive, redrive};
-use crate::tracker_config::TrackerCliConfig;
+use crate::tracker_config::{LedgerStore, TrackerCliConfig};
+use store_dynamodb::Layout;
+use store_dynamodb::relayout::{Relayout, relayout};
 
 #[derive(Debug, Parser)]
 #[command(name = "tracker", version, about = "Keeps S3 bucket totals exact from S3 event notifications")]
@@ -33,6 +35,15 @@ enum Command {
     /// Lists the bucket and adds every key the store has never seen.
     Reconcile {
         /// The bucket to list (default: BUCKET_NAME).
+        #[arg(long)]
+        bucket: Option<BucketName>,
+    },
+    /// Moves a bucket tracked before its rows were spread (all its key rows under one partition key, one
+    /// totals row) to the spread layout, in place (DynamoDB only). Safe while the tracker runs: a change
+    /// written meanwhile waits or is retried, never lost; running it again finishes what a stopped run
+    /// began, or finds nothing to move.
+    Relayout {
+        /// The bucket to move (default: BUCKET_NAME).
         #[arg(long)]
         bucket: Option<BucketName>,
     },
@@ -77,11 +88,46 @@ pub async fn main() -> ExitCode {
             }
             Err(code) => code,
         },
+        Command::Relayout { bucket } => {
+            let config = settings::or_exit(TrackerCliConfig::from_env);
+            let bucket = bucket.unwrap_or_else(|| config.bucket.clone());
+            relayout_bucket(&config.store, &bucket).await
+        }
         // Reads and writes no store: only the AWS configuration.
         Command::Redrive { from, to, max_messages } => {
             let sqs = aws_sdk_sqs::Client::new(&startup::sdk_config().await);
             let options = redrive::Options { max_messages, ..redrive::Options::default() };
             redrive_queue(&sqs, &from, &to, options).await
+        }
+    }
+}
+
+async fn relayout_bucket(store: &LedgerStore, bucket: &BucketName) -> ExitCode {
+    let LedgerStore::DynamoDb(tables) = store else {
+        eprintln!(
+            "error: relayout moves rows of the DynamoDB store, and the store is {store}, which has no layout"
+        );
+        return ExitCode::from(2);
+    };
+    let dynamodb = aws_sdk_dynamodb::Client::new(&startup::sdk_config().await);
+    match relayout(&dynamodb, &tables.index, bucket, Layout::DEFAULT).await {
+        Ok(Relayout::Moved { keys, layout }) => {
+            println!(
+                "moved {keys} key rows of {bucket} to {} partitions, its totals to {} shards",
+                layout.object_partitions, layout.totals_shards
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(Relayout::Already(layout)) => {
+            println!(
+                "{bucket} is spread over {} partitions and {} totals shards: nothing to move",
+                layout.object_partitions, layout.totals_shards
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: moving {bucket} to the spread layout failed: {error}");
+            ExitCode::FAILURE
         }
     }
 }

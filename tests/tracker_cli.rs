@@ -60,6 +60,25 @@ fn reconcile_of_a_bucket_that_cannot_be_listed_fails_with_one_line() {
     assert!(output.stdout.is_empty(), "no report on a failure");
 }
 
+/// `relayout` concerns the DynamoDB store only; on it, a bucket met after the upgrade has nothing to move.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relayout_refuses_sqlite_and_finds_a_new_bucket_spread() {
+    let refused = tracker_binary(&["relayout", "--bucket", "some-bucket"], &[]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.starts_with("error: relayout moves rows of the DynamoDB store"), "{stderr}");
+
+    let sdk = testkit::moto_sdk_config().await;
+    let tables = testkit::moto_tables(&sdk).await;
+    let vars = [("HISTORY_TABLE", tables.history.as_str()), ("INDEX_TABLE", tables.index.as_str())];
+    let spread = tracker_binary(&["relayout", "--bucket", "brand-new-bucket"], &vars);
+    assert_eq!(spread.status.code(), Some(0), "{}", String::from_utf8_lossy(&spread.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&spread.stdout),
+        "brand-new-bucket is spread over 32 partitions and 8 totals shards: nothing to move\n"
+    );
+}
+
 /// A store that cannot be opened is exit code 1; a bad setting is exit code 2; both name the problem.
 #[test]
 fn the_exit_codes_say_what_failed() {

@@ -6,13 +6,15 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use domain::transition::{Delta, KeyState, Transition, transition};
 use domain::{BucketName, ObjectChange, Sequencer, StoreError};
 
 use crate::attributes::{Item, boolean, n, number, s, string};
 use crate::errors::{OrStore, corrupt};
-use crate::layout::Layout;
+use crate::layout::{Layout, Layouts};
 use crate::reads::read_all;
 use crate::retry::{Failure, MAX_ATTEMPTS, back_off, classify};
 
@@ -25,7 +27,7 @@ const TOMBSTONE_TTL_SECONDS: i64 = domain::TOMBSTONE_LIFETIME.as_secs() as i64;
 pub(crate) struct ChunkWriter<'a> {
     pub client: &'a aws_sdk_dynamodb::Client,
     pub table: &'a str,
-    pub layout: Layout,
+    pub layouts: &'a Layouts,
     pub bucket: &'a BucketName,
     pub now_ms: i64,
 }
@@ -35,23 +37,28 @@ impl ChunkWriter<'_> {
     /// chunk's keys again and retries it; throttling waits and retries; other errors fail the chunk.
     pub(crate) async fn write(&self, changes: &[&ObjectChange]) -> Result<Vec<Transition>, StoreError> {
         for attempt in 0..MAX_ATTEMPTS {
-            let current = self.read_keys(changes).await?;
+            let layout = self.layouts.of(self.client, self.table, self.bucket).await?;
+            let current = self.read_keys(layout, changes).await?;
             let transitions: Vec<Transition> =
                 changes.iter().map(|change| transition(current.get(change.key.as_str()), change)).collect();
             let mut items = Vec::with_capacity(changes.len() + 1);
             let mut delta = Delta::default();
             for (change, step) in changes.iter().zip(&transitions) {
                 if let Transition::Apply { next, delta: moved } = step {
-                    items.push(self.key_put(change, current.get(change.key.as_str()), next)?);
+                    items.push(self.key_put(layout, change, current.get(change.key.as_str()), next)?);
                     delta = delta.plus(*moved);
                 }
             }
             if items.is_empty() {
                 return Ok(transitions);
             }
-            items.push(self.shard_add(delta)?);
+            items.push(self.shard_add(layout, delta)?);
             match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
                 Ok(_) => return Ok(transitions),
+                Err(error) if shard_was_moved(&error) => {
+                    self.layouts.forget(self.bucket);
+                    back_off(attempt).await;
+                }
                 Err(error) => match classify(error) {
                     Failure::Fatal(error) => return Err(error).or_store(),
                     Failure::LostRace | Failure::Throttled => back_off(attempt).await,
@@ -62,8 +69,12 @@ impl ChunkWriter<'_> {
     }
 
     /// The chunk's key rows that exist, by key.
-    async fn read_keys(&self, changes: &[&ObjectChange]) -> Result<HashMap<String, KeyState>, StoreError> {
-        let keys = changes.iter().map(|change| self.layout.key_row(self.bucket, &change.key)).collect();
+    async fn read_keys(
+        &self,
+        layout: Layout,
+        changes: &[&ObjectChange],
+    ) -> Result<HashMap<String, KeyState>, StoreError> {
+        let keys = changes.iter().map(|change| layout.key_row(self.bucket, &change.key)).collect();
         let items = read_all(self.client, self.table, keys, self.bucket.as_str()).await?;
         items
             .iter()
@@ -81,11 +92,12 @@ impl ChunkWriter<'_> {
 
     fn key_put(
         &self,
+        layout: Layout,
         change: &ObjectChange,
         current: Option<&KeyState>,
         next: &KeyState,
     ) -> Result<TransactWriteItem, StoreError> {
-        let mut item: Item = self.layout.key_row(self.bucket, &change.key);
+        let mut item: Item = layout.key_row(self.bucket, &change.key);
         item.insert("size".into(), n(next.size));
         item.insert("sequencer".into(), s(next.sequencer.as_str()));
         item.insert("present".into(), AttributeValue::Bool(next.present));
@@ -102,13 +114,15 @@ impl ChunkWriter<'_> {
         Ok(TransactWriteItem::builder().put(put.build().or_store()?).build())
     }
 
-    /// Adds the chunk's delta to a shard picked at random, and counts the write in the shard's version.
-    fn shard_add(&self, delta: Delta) -> Result<TransactWriteItem, StoreError> {
-        let shard = fastrand::u32(0..self.layout.totals_shards.max(1));
+    /// Adds the chunk's delta to a shard picked at random, and counts the write in the shard's version;
+    /// unless the shard was moved to another layout, which cancels the chunk.
+    fn shard_add(&self, layout: Layout, delta: Delta) -> Result<TransactWriteItem, StoreError> {
+        let shard = fastrand::u32(0..layout.totals_shards.max(1));
         let update = Update::builder()
             .table_name(self.table)
-            .set_key(Some(self.layout.totals_row(self.bucket, shard)))
+            .set_key(Some(layout.totals_row(self.bucket, shard)))
             .update_expression("ADD size_bytes :size, object_count :count, version :one")
+            .condition_expression("attribute_not_exists(moved)")
             .expression_attribute_values(":size", n(delta.size_bytes))
             .expression_attribute_values(":count", n(delta.object_count))
             .expression_attribute_values(":one", n(1))
@@ -116,4 +130,14 @@ impl ChunkWriter<'_> {
             .or_store()?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
+}
+
+/// Whether a chunk was cancelled by its shard's condition: the bucket's totals were moved to another
+/// layout after this writer read it (the shard is the chunk's last item).
+fn shard_was_moved<R>(error: &SdkError<TransactWriteItemsError, R>) -> bool {
+    let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error()
+    else {
+        return false;
+    };
+    cancelled.cancellation_reasons().last().and_then(|reason| reason.code()) == Some("ConditionalCheckFailed")
 }

@@ -57,7 +57,7 @@ impl Layout {
 }
 
 /// The row that records a bucket's layout.
-fn layout_row(bucket: &BucketName) -> Item {
+pub(crate) fn layout_row(bucket: &BucketName) -> Item {
     row_key(format!("layout#{bucket}"), "-")
 }
 
@@ -81,6 +81,11 @@ pub(crate) struct Layouts {
 impl Layouts {
     pub(crate) fn new(for_new_buckets: Layout) -> Self {
         Self { for_new_buckets, known: Mutex::new(HashMap::new()) }
+    }
+
+    /// Drops what is known of the bucket's layout: its rows were found moved (see [`crate::relayout`]).
+    pub(crate) fn forget(&self, bucket: &BucketName) {
+        self.known.lock().unwrap_or_else(|p| p.into_inner()).remove(bucket);
     }
 
     /// The bucket's recorded layout; recorded now if it has none: the unspread one when the bucket has
@@ -116,7 +121,7 @@ impl Layouts {
     }
 }
 
-async fn read_layout(
+pub(crate) async fn read_layout(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
     bucket: &BucketName,
@@ -145,7 +150,7 @@ async fn read_layout(
 }
 
 /// Records `layout` unless another writer recorded one first; answers the one that stands.
-async fn record_layout(
+pub(crate) async fn record_layout(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
     bucket: &BucketName,

@@ -58,25 +58,13 @@ impl DynamoLedger {
         }
     }
 
-    async fn layout(&self, bucket: &BucketName) -> Result<Layout, StoreError> {
-        self.layouts.of(&self.client, &self.tables.index, bucket).await
-    }
-
     /// Applies the deciding changes of one bucket: its chunks, then a sample that shows them. Answers
     /// one result per change, in order.
     async fn apply_to_bucket(&self, bucket: &BucketName, changes: &[&ObjectChange]) -> Vec<ChangeResult> {
-        let fail_all = |error: StoreError| {
-            let error = Arc::new(error);
-            changes.iter().map(|_| Err(Arc::clone(&error))).collect()
-        };
-        let layout = match self.layout(bucket).await {
-            Ok(layout) => layout,
-            Err(error) => return fail_all(error),
-        };
         let writer = ChunkWriter {
             client: &self.client,
             table: &self.tables.index,
-            layout,
+            layouts: &self.layouts,
             bucket,
             now_ms: (self.clock)(),
         };
@@ -84,7 +72,7 @@ impl DynamoLedger {
         let chunks: Vec<Result<Vec<Transition>, StoreError>> =
             stream::iter(writes).buffered(CHUNKS_IN_FLIGHT).collect().await;
         // Even when a chunk failed, the others committed: the sample shows them.
-        let sampler = Sampler { client: &self.client, tables: &self.tables, layout, bucket };
+        let sampler = Sampler { client: &self.client, tables: &self.tables, layouts: &self.layouts, bucket };
         let sample = sampler.settle((self.clock)()).await.map_err(Arc::new);
         changes
             .chunks(CHANGES_PER_CHUNK)
@@ -158,7 +146,6 @@ impl Ledger for DynamoLedger {
     }
 
     async fn totals(&self, bucket: &BucketName) -> Result<Totals, StoreError> {
-        let layout = self.layout(bucket).await?;
-        Sampler { client: &self.client, tables: &self.tables, layout, bucket }.totals().await
+        Sampler { client: &self.client, tables: &self.tables, layouts: &self.layouts, bucket }.totals().await
     }
 }

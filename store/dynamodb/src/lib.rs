@@ -2,13 +2,23 @@
 //! synthesizes too; [`schema`] creates the same for tests and local endpoints):
 //!
 //! - history: PK `bucket` (S), SK `ts` (N), attributes `size_bytes`, `object_count`; GSI (`bucket`, `size_bytes`).
-//! - index: PK `pk` (S), SK `sk` (S). Key rows `obj#<bucket>` / `<key>` hold `size`, `sequencer`, `present`
-//!   (tombstones carry `expires_at` for TTL). The totals row `total#<bucket>` / `-` holds `size_bytes`,
-//!   `object_count`, a `version` bumped by every write and the `last_ts` of the latest sample.
+//! - index: PK `pk` (S), SK `sk` (S), one row each of:
+//!   - a key: `obj#<bucket>#<p>` / `<key>` (`p` = FNV-1a of the key mod the bucket's S partitions; no
+//!     `#<p>` in the unspread layout) with `size`, `sequencer`, `present` (tombstones carry `expires_at`
+//!     for TTL);
+//!   - a totals shard: `total#<bucket>#<i>` / `-` (`total#<bucket>` unspread) with `size_bytes`,
+//!     `object_count` (signed: a shard may go below zero, the sum never does) and a `version` counting
+//!     its writes;
+//!   - the layout: `layout#<bucket>` / `-` with `object_partitions` (S) and `totals_shards` (N);
+//!   - the latest sample: `sampled#<bucket>` / `-` with its `ts`, `size_bytes`, `object_count` and the
+//!     shard `versions` it showed;
+//!   - a parked change: `parked#<bucket>` / `<sequencer>|<key>` with `key`, `sequencer`, `size`.
 //!
-//! [`DynamoLedger`] (the tracker's side) writes each change as one `TransactWriteItems` conditioned on the
-//! versions it read, so the key row, the totals and the sample move together; a lost race re-reads and
-//! tries again. [`DynamoHistory`] (the api's side) reads the history table and its GSI.
+//! [`DynamoLedger`] (the tracker's side) applies batches: per bucket, chunks of key rows and one totals
+//! shard, each one `TransactWriteItems` conditioned on the key rows it read ([`chunk`]), then a sample
+//! ([`sampling`]); a bucket's rows are spread by its [`Layout`] ([`layout`]), and [`relayout`] moves a
+//! bucket tracked before that to a spread layout. [`DynamoHistory`] (the api's side) reads the history
+//! table and its GSI.
 
 mod attributes;
 mod chunk;
@@ -19,6 +29,7 @@ mod layout;
 mod ledger;
 mod parking;
 mod reads;
+pub mod relayout;
 mod retry;
 mod sampling;
 pub mod schema;

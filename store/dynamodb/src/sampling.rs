@@ -17,7 +17,7 @@ use domain::{BucketName, Sample, StoreError, Totals};
 use crate::LedgerTables;
 use crate::attributes::{Item, n, number, optional_number, sample_item};
 use crate::errors::{OrStore, corrupt};
-use crate::layout::{Layout, row_key};
+use crate::layout::{Layouts, row_key};
 use crate::reads::read_all;
 use crate::retry::{Failure, MAX_ATTEMPTS, back_off, classify};
 
@@ -43,7 +43,7 @@ fn pointer_row(bucket: &BucketName) -> Item {
 pub(crate) struct Sampler<'a> {
     pub client: &'a aws_sdk_dynamodb::Client,
     pub tables: &'a LedgerTables,
-    pub layout: Layout,
+    pub layouts: &'a Layouts,
     pub bucket: &'a BucketName,
 }
 
@@ -97,14 +97,28 @@ impl Sampler<'_> {
         }
     }
 
+    /// The shards of the bucket's current layout (read again under the new one if they were moved).
     async fn read_shards(&self) -> Result<Shards, StoreError> {
-        let keys = self.layout.totals_rows(self.bucket);
+        for attempt in 0..MAX_ATTEMPTS {
+            let layout = self.layouts.of(self.client, &self.tables.index, self.bucket).await?;
+            let keys = layout.totals_rows(self.bucket);
+            let items = read_all(self.client, &self.tables.index, keys.clone(), self.bucket.as_str()).await?;
+            if items.iter().any(|item| item.contains_key("moved")) {
+                self.layouts.forget(self.bucket);
+                back_off(attempt).await;
+                continue;
+            }
+            return self.summed(&keys, &items);
+        }
+        Err(StoreError::Contention { bucket: self.bucket.to_string(), attempts: MAX_ATTEMPTS })
+    }
+
+    fn summed(&self, keys: &[Item], items: &[Item]) -> Result<Shards, StoreError> {
         let shard_count = keys.len();
-        let items = read_all(self.client, &self.tables.index, keys.clone(), self.bucket.as_str()).await?;
         let mut versions = vec![0; shard_count];
         let (mut size, mut count) = (0i128, 0i128);
         let mut last_ts = None;
-        for item in &items {
+        for item in items {
             let shard = keys
                 .iter()
                 .position(|key| key.get("pk") == item.get("pk"))
