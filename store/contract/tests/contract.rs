@@ -502,6 +502,52 @@ mod cases {
         assert!(window.samples.windows(2).all(|w| w[0].ts_ms < w[1].ts_ms));
     }
 
+    pub async fn samples_never_show_an_older_state_after_a_newer_one(backend: Backend) {
+        let subject = backend.fresh(None).await;
+        let handles = [Arc::clone(&subject.store), subject.another_handle().await];
+        let b = bucket("only-growing");
+        // Only new keys, so the true totals only grow: a sample smaller than one before it would show an
+        // older state after a newer one. 6 writers race with batches of 1 to 30 new keys.
+        let mut rng = fastrand::Rng::new();
+        let mut batches = Vec::new();
+        let mut next = 0u64;
+        while next < 400 {
+            let size = rng.u64(1..=30).min(400 - next);
+            batches.push(
+                (next..next + size)
+                    .map(|k| created(b.as_str(), &format!("k{k}"), "1", k % 13 + 1))
+                    .collect::<Vec<_>>(),
+            );
+            next += size;
+        }
+        let batches = Arc::new(std::sync::Mutex::new(batches));
+        let tasks: Vec<_> = (0..6)
+            .map(|task| {
+                let store = Arc::clone(&handles[task % 2]);
+                let batches = Arc::clone(&batches);
+                tokio::spawn(async move {
+                    loop {
+                        let Some(batch) = batches.lock().unwrap().pop() else { return };
+                        store.apply_batch(&batch).await.into_iter().for_each(|r| {
+                            r.unwrap();
+                        });
+                    }
+                })
+            })
+            .collect();
+        tokio::time::timeout(WRITERS_TIMEOUT, futures::future::join_all(tasks)).await.unwrap();
+        let window = subject.store.window(&b, 0, i64::MAX).await.unwrap();
+        let expected = totals((0..400).map(|k| k % 13 + 1).sum(), 400);
+        assert_eq!(window.samples.last().map(domain::Sample::totals), Some(expected));
+        for pair in window.samples.windows(2) {
+            assert!(pair[0].ts_ms < pair[1].ts_ms, "{pair:?}");
+            assert!(
+                pair[0].size_bytes <= pair[1].size_bytes && pair[0].object_count <= pair[1].object_count,
+                "an older state after a newer one: {pair:?}"
+            );
+        }
+    }
+
     pub async fn parked_changes_are_kept_once_until_unparked(backend: Backend) {
         let subject = backend.fresh(None).await;
         let store = subject.store.as_ref();
@@ -625,6 +671,7 @@ contract!(
     duplicates_across_batches_are_skipped_and_sample_nothing,
     a_large_batch_of_two_buckets_is_exact_with_a_sample_each,
     concurrent_batches_keep_totals_exact,
+    samples_never_show_an_older_state_after_a_newer_one,
     parked_changes_are_kept_once_until_unparked,
     duplicate_and_stale_events_are_skipped,
     tombstones_refuse_older_creations,
