@@ -6,10 +6,10 @@ pub const PLOTS_PREFIX: &str = "plots/";
 /// Where the api stores the latest plot of the default bucket.
 pub const LATEST_PLOT_KEY: &str = "plots/plot.png";
 
-/// How long the ledger remembers a removed key (its tombstone), to refuse older events of it. An event
-/// older than this may find its key forgotten, so the tracker does not apply it blindly: it parks it, and
-/// reconcile settles the key from the bucket. Longer than the events queue keeps a message (4 days), so
-/// only an event redriven late from the dead-letter queue is ever parked.
+/// How long the DynamoDB ledger remembers a removed key (its tombstone, expired by TTL), to refuse older
+/// events of it. An event older than this may find its key forgotten, so the tracker does not apply it
+/// blindly: it parks it, and reconcile settles the key from the bucket. Longer than the events queue keeps
+/// a message (4 days), so only an event redriven late from the dead-letter queue is ever parked.
 pub const TOMBSTONE_LIFETIME: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
 
 /// The longest window a plot or a history read covers: 31 days.

@@ -44,6 +44,12 @@ pub trait Ledger: Send + Sync {
         Ok(added)
     }
 
+    /// How long the ledger keeps a tombstone, or `None` for as long as the key's row: an event older than
+    /// this may find its key forgotten, and is parked instead of applied.
+    fn tombstone_lifetime(&self) -> Option<std::time::Duration> {
+        Some(crate::TOMBSTONE_LIFETIME)
+    }
+
     /// Keeps changes too old to apply safely (older than [`crate::TOMBSTONE_LIFETIME`]: the tombstone that
     /// would refuse one may be gone) until reconcile settles their keys from the bucket. Parking one twice
     /// keeps it once.

@@ -81,6 +81,9 @@ impl Ledger for CountingLedger {
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.inner.apply_batch(changes).await
     }
+    fn tombstone_lifetime(&self) -> Option<std::time::Duration> {
+        self.inner.tombstone_lifetime()
+    }
     async fn park(&self, changes: &[domain::ObjectChange]) -> Result<(), domain::StoreError> {
         self.inner.park(changes).await
     }

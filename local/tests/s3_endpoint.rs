@@ -386,6 +386,9 @@ impl Ledger for Unreliable {
         self.inner.seed(bucket, objects).await
     }
 
+    fn tombstone_lifetime(&self) -> Option<std::time::Duration> {
+        self.inner.tombstone_lifetime()
+    }
     async fn park(&self, changes: &[ObjectChange]) -> Result<(), StoreError> {
         self.inner.park(changes).await
     }

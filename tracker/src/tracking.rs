@@ -1,9 +1,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use domain::{
-    ApplyOutcome, ChangeKind, Clock, Ledger, ObjectChange, StoreError, TOMBSTONE_LIFETIME, system_clock,
-};
+use domain::{ApplyOutcome, ChangeKind, Clock, Ledger, ObjectChange, StoreError, system_clock};
 
 use crate::TrackingRules;
 use crate::current::CurrentObjects;
@@ -38,7 +36,7 @@ impl Tracker {
         Self { ledger, rules, current: None, clock: system_clock() }
     }
 
-    /// The clock that decides which events are too old to apply (see [`TOMBSTONE_LIFETIME`]).
+    /// The clock that decides which events are too old to apply (see [`Ledger::tombstone_lifetime`]).
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
@@ -80,6 +78,7 @@ impl Tracker {
         let mut origins: Vec<(usize, usize, bool)> = Vec::new();
         let mut to_park: Vec<(usize, ObjectChange)> = Vec::new();
         let now = DateTime::from_timestamp_millis((self.clock)()).unwrap_or_else(Utc::now);
+        let lifetime = self.ledger.tombstone_lifetime();
         for (message, notification) in notifications.iter().enumerate() {
             let records = match notification {
                 Notification::Test => {
@@ -107,7 +106,7 @@ impl Tracker {
                     Some(SkipReason::UntrackedBucket)
                 } else if self.rules.is_reserved(&change.key) {
                     Some(SkipReason::ReservedPrefix)
-                } else if time.is_some_and(|time| older_than_tombstones(time, now)) {
+                } else if time.is_some_and(|time| older_than(lifetime, time, now)) {
                     tracing::warn!(
                         bucket = %change.bucket,
                         key = %change.key,
@@ -217,8 +216,9 @@ impl Tracker {
     }
 }
 
-/// Whether an event of `time` may be older than the tombstones that would refuse it (see
-/// [`TOMBSTONE_LIFETIME`]).
-fn older_than_tombstones(time: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-    now.signed_duration_since(time).to_std().is_ok_and(|age| age > TOMBSTONE_LIFETIME)
+/// Whether an event of `time` may be older than the tombstones that would refuse it (kept for
+/// `lifetime`, or for good).
+fn older_than(lifetime: Option<std::time::Duration>, time: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    let Some(lifetime) = lifetime else { return false };
+    now.signed_duration_since(time).to_std().is_ok_and(|age| age > lifetime)
 }

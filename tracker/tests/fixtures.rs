@@ -192,6 +192,9 @@ impl Ledger for FailingOnce {
     ) -> Result<u64, StoreError> {
         self.inner.seed(bucket, objects).await
     }
+    fn tombstone_lifetime(&self) -> Option<std::time::Duration> {
+        self.inner.tombstone_lifetime()
+    }
     async fn park(&self, changes: &[domain::ObjectChange]) -> Result<(), StoreError> {
         self.inner.park(changes).await
     }

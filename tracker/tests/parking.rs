@@ -1,5 +1,6 @@
-//! Events older than the tombstone lifetime are parked, not applied (the tombstone that would refuse an
-//! old put may be gone), and reconcile settles their keys from the bucket.
+//! On DynamoDB (whose tombstones expire), events older than the tombstone lifetime are parked, not applied
+//! (the tombstone that would refuse an old put may be gone), and reconcile settles their keys from the
+//! bucket. SQLite keeps its tombstones, so nothing is too old for it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Utc;
 use domain::{BucketName, ObjectKey, TOMBSTONE_LIFETIME, Totals};
+use store_dynamodb::DynamoStore;
 use store_sqlite::SqliteStore;
 use tracker::event::compose::{OutgoingKind, OutgoingRecord, notification_json};
 use tracker::event::notification_from_value;
@@ -30,10 +32,13 @@ impl CurrentObjects for Bucket {
     }
 }
 
-async fn tracker() -> (Tracker, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("h.sqlite3")).await.unwrap();
-    (Tracker::new(Arc::new(store), TrackingRules::default()), dir)
+async fn tracker() -> Tracker {
+    let sdk = testkit::moto_sdk_config().await;
+    let tables = testkit::moto_tables(&sdk).await;
+    Tracker::new(
+        Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &tables)),
+        TrackingRules::default(),
+    )
 }
 
 /// A put of `key` that happened `age` ago.
@@ -62,9 +67,9 @@ fn bucket() -> BucketName {
 const OLD: Duration = Duration::from_secs(TOMBSTONE_LIFETIME.as_secs() + 3600);
 const RECENT: Duration = Duration::from_secs(TOMBSTONE_LIFETIME.as_secs() - 3600);
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_older_than_the_tombstones_is_parked_and_reconcile_settles_its_key() {
-    let (tracker, _dir) = tracker().await;
+    let tracker = tracker().await;
     let ledger = tracker.ledger().as_ref();
     // A put redriven long after: the key was deleted since, and its tombstone may have expired.
     let report = put(&tracker, "gone.txt", "10", 500, OLD).await;
@@ -84,9 +89,9 @@ async fn an_event_older_than_the_tombstones_is_parked_and_reconcile_settles_its_
     assert_eq!(ledger.totals(&bucket()).await.unwrap(), Totals::default());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settling_takes_the_object_as_it_is_and_never_overrides_a_newer_change() {
-    let (tracker, _dir) = tracker().await;
+    let tracker = tracker().await;
     let ledger = tracker.ledger().as_ref();
     // A recent event applies as usual.
     assert_eq!(put(&tracker, "newer.txt", "20", 3, RECENT).await.outcome, Outcome::Applied);
@@ -98,9 +103,9 @@ async fn settling_takes_the_object_as_it_is_and_never_overrides_a_newer_change()
     assert_eq!(ledger.totals(&bucket()).await.unwrap(), Totals { size_bytes: 3 + 41, object_count: 2 });
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invocation_counts_what_it_parked_applied_and_failed() {
-    let (tracker, _dir) = tracker().await;
+    let tracker = tracker().await;
     let body = |key: &str, age: Duration| {
         let record = OutgoingRecord {
             bucket: BUCKET.into(),
@@ -121,4 +126,13 @@ async fn an_invocation_counts_what_it_parked_applied_and_failed() {
     assert_eq!(counts, tracker::metrics::Counts { applied: 1, skipped: 0, parked: 1, failed_messages: 1 });
     let line: serde_json::Value = serde_json::from_str(&counts.emf_line(0)).unwrap();
     assert_eq!(line["RecordsParked"], 1);
+}
+
+#[tokio::test]
+async fn sqlite_keeps_its_tombstones_so_no_event_is_parked() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("h.sqlite3")).await.unwrap();
+    let tracker = Tracker::new(Arc::new(store), TrackingRules::default());
+    assert_eq!(put(&tracker, "old.txt", "01", 5, OLD).await.outcome, Outcome::Applied);
+    assert_eq!(tracker.ledger().totals(&bucket()).await.unwrap(), Totals { size_bytes: 5, object_count: 1 });
 }

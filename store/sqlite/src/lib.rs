@@ -308,6 +308,11 @@ impl Ledger for SqliteStore {
         })
     }
 
+    /// Tombstones are never removed here: no event is too old to apply.
+    fn tombstone_lifetime(&self) -> Option<std::time::Duration> {
+        None
+    }
+
     async fn park(&self, changes: &[ObjectChange]) -> Result<(), StoreError> {
         let changes = changes.to_vec();
         self.run(move |connection, _| {

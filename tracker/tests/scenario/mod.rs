@@ -504,6 +504,10 @@ impl Ledger for FlakyLedger {
         Box::pin(self.call(self.inner.seed(bucket, objects)))
     }
 
+    fn tombstone_lifetime(&self) -> Option<std::time::Duration> {
+        self.inner.tombstone_lifetime()
+    }
+
     fn park<'a, 'b, 'c>(&'a self, changes: &'b [ObjectChange]) -> Call<'c, ()>
     where
         'a: 'c,
