@@ -32,16 +32,18 @@ enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
-    /// Lists the bucket and adds every key the store has never seen.
+    /// Lists the bucket, adds every key the store has never seen, and settles its parked events.
     Reconcile {
         /// The bucket to list (default: BUCKET_NAME).
         #[arg(long)]
         bucket: Option<BucketName>,
     },
-    /// Moves a bucket tracked before its rows were spread (all its key rows under one partition key, one
-    /// totals row) to the spread layout, in place (DynamoDB only). Safe while the tracker runs: a change
-    /// written meanwhile waits or is retried, never lost; running it again finishes what a stopped run
-    /// began, or finds nothing to move.
+    /// Moves a bucket tracked before rows were spread to the spread layout (DynamoDB only).
+    ///
+    /// A bucket the previous version tracked has all its key rows under one partition key and one totals
+    /// row; this moves them, in place, to 32 partitions and 8 totals shards. Safe while the tracker runs: a
+    /// change written meanwhile waits or is retried, never lost; running it again finishes what a stopped
+    /// run began, or finds nothing to move.
     Relayout {
         /// The bucket to move (default: BUCKET_NAME).
         #[arg(long)]

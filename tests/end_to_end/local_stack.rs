@@ -148,11 +148,13 @@ async fn a_presigned_plot_url_stops_working_when_it_expires() {
     let api = stack.api_url();
     let (status, _) = get_json(&format!("{api}/plot?window=60")).await;
     assert_eq!(status, 200, "the plot is rendered and stored");
-    let (status, presigned) = get_json(&format!("{api}/presign?key=plots/plot.png&expires=1")).await;
+    // Long enough to be used at once even on a busy machine; then waited out.
+    let (status, presigned) = get_json(&format!("{api}/presign?key=plots/plot.png&expires=5")).await;
+    let signed = std::time::Instant::now();
     assert_eq!(status, 200);
     let url = presigned["url"].as_str().unwrap().to_owned();
     assert_eq!(reqwest::get(&url).await.unwrap().status(), 200, "valid while it lasts");
-    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(6_100).saturating_sub(signed.elapsed())).await;
     let expired = reqwest::get(&url).await.unwrap();
     assert_eq!(expired.status(), 403, "refused once expired");
     let body = expired.text().await.unwrap();

@@ -12,6 +12,7 @@ use domain::{BucketName, ObjectKey, StoreError};
 
 use crate::attributes::{Item, n, number, s};
 use crate::errors::{OrStore, corrupt};
+use crate::retry::unthrottled;
 
 /// How one bucket's rows are spread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,15 +103,17 @@ impl Layouts {
         let layout = match read_layout(client, table, bucket).await? {
             Some(layout) => layout,
             None => {
-                let unspread_rows = client
-                    .get_item()
-                    .table_name(table)
-                    .set_key(Some(Layout::UNSPREAD.totals_row(bucket, 0)))
-                    .consistent_read(true)
-                    .projection_expression("pk")
-                    .send()
-                    .await
-                    .or_store()?;
+                let unspread_rows = unthrottled(|| {
+                    client
+                        .get_item()
+                        .table_name(table)
+                        .set_key(Some(Layout::UNSPREAD.totals_row(bucket, 0)))
+                        .consistent_read(true)
+                        .projection_expression("pk")
+                        .send()
+                })
+                .await
+                .or_store()?;
                 let layout =
                     if unspread_rows.item().is_some() { Layout::UNSPREAD } else { self.for_new_buckets };
                 record_layout(client, table, bucket, layout).await?
@@ -126,14 +129,11 @@ pub(crate) async fn read_layout(
     table: &str,
     bucket: &BucketName,
 ) -> Result<Option<Layout>, StoreError> {
-    let output = client
-        .get_item()
-        .table_name(table)
-        .set_key(Some(layout_row(bucket)))
-        .consistent_read(true)
-        .send()
-        .await
-        .or_store()?;
+    let output = unthrottled(|| {
+        client.get_item().table_name(table).set_key(Some(layout_row(bucket))).consistent_read(true).send()
+    })
+    .await
+    .or_store()?;
     output
         .item()
         .map(|item| {
@@ -159,13 +159,15 @@ pub(crate) async fn record_layout(
     let mut item = layout_row(bucket);
     item.insert("object_partitions".into(), n(layout.object_partitions));
     item.insert("totals_shards".into(), n(layout.totals_shards));
-    let put = client
-        .put_item()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression("attribute_not_exists(pk)")
-        .send()
-        .await;
+    let put = unthrottled(|| {
+        client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item.clone()))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+    })
+    .await;
     match put {
         Ok(_) => Ok(layout),
         Err(SdkError::ServiceError(error))

@@ -8,6 +8,7 @@ use domain::{BucketName, ChangeKind, ObjectChange, ObjectKey, Sequencer, StoreEr
 use crate::attributes::{Item, n, optional_number, s, string};
 use crate::errors::{OrStore, corrupt};
 use crate::layout::row_key;
+use crate::retry::unthrottled;
 
 fn parked_pk(bucket: &BucketName) -> String {
     format!("parked#{bucket}")
@@ -29,7 +30,9 @@ pub(crate) async fn park(
         if let ChangeKind::Created { size } = change.kind {
             item.insert("size".into(), n(size));
         }
-        client.put_item().table_name(table).set_item(Some(item)).send().await.or_store()?;
+        unthrottled(|| client.put_item().table_name(table).set_item(Some(item.clone())).send())
+            .await
+            .or_store()?;
     }
     Ok(())
 }
@@ -68,7 +71,9 @@ pub(crate) async fn unpark(
     changes: &[ObjectChange],
 ) -> Result<(), StoreError> {
     for change in changes {
-        client.delete_item().table_name(table).set_key(Some(parked_row(change))).send().await.or_store()?;
+        unthrottled(|| client.delete_item().table_name(table).set_key(Some(parked_row(change))).send())
+            .await
+            .or_store()?;
     }
     Ok(())
 }

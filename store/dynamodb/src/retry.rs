@@ -27,15 +27,18 @@ pub(crate) enum Failure<E> {
     Fatal(E),
 }
 
+fn code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<&str> {
+    match error {
+        SdkError::ServiceError(service) => service.err().code(),
+        _ => None,
+    }
+}
+
 pub(crate) fn classify<E, R>(error: SdkError<E, R>) -> Failure<SdkError<E, R>>
 where
     E: ProvideErrorMetadata,
 {
-    let code = match &error {
-        SdkError::ServiceError(service) => service.err().code(),
-        _ => None,
-    };
-    match code {
+    match code(&error) {
         Some("TransactionCanceledException" | "TransactionConflictException") => Failure::LostRace,
         Some(code) if THROTTLING.contains(&code) => Failure::Throttled,
         _ => Failure::Fatal(error),
@@ -46,4 +49,27 @@ where
 pub(crate) async fn back_off(attempt: u32) {
     let ceiling_ms = 2u64.saturating_pow(attempt.min(7)).min(100);
     tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=ceiling_ms))).await;
+}
+
+/// Makes a single call, sent again while it is throttled (up to [`MAX_ATTEMPTS`] in all); answers the
+/// call's own result otherwise, so the caller still sees its other errors (a failed condition) as they are.
+pub(crate) async fn unthrottled<T, E, R, F, Fut>(mut call: F) -> Result<T, SdkError<E, R>>
+where
+    E: ProvideErrorMetadata,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, SdkError<E, R>>>,
+{
+    let mut attempt = 0;
+    loop {
+        match call().await {
+            Err(error)
+                if code(&error).is_some_and(|code| THROTTLING.contains(&code))
+                    && attempt + 1 < MAX_ATTEMPTS =>
+            {
+                attempt += 1;
+                back_off(attempt).await;
+            }
+            result => return result,
+        }
+    }
 }

@@ -19,7 +19,7 @@ use crate::attributes::{Item, n, number, optional_number, sample_item};
 use crate::errors::{OrStore, corrupt};
 use crate::layout::{Layouts, row_key};
 use crate::reads::read_all;
-use crate::retry::{Failure, MAX_ATTEMPTS, back_off, classify};
+use crate::retry::{Failure, MAX_ATTEMPTS, back_off, classify, unthrottled};
 
 /// One read of a bucket's shards.
 struct Shards {
@@ -139,15 +139,16 @@ impl Sampler<'_> {
     }
 
     async fn read_pointer(&self) -> Result<Option<Pointer>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.tables.index)
-            .set_key(Some(pointer_row(self.bucket)))
-            .consistent_read(true)
-            .send()
-            .await
-            .or_store()?;
+        let output = unthrottled(|| {
+            self.client
+                .get_item()
+                .table_name(&self.tables.index)
+                .set_key(Some(pointer_row(self.bucket)))
+                .consistent_read(true)
+                .send()
+        })
+        .await
+        .or_store()?;
         output
             .item()
             .map(|item| {
