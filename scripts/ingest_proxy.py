@@ -341,6 +341,7 @@ def serve_moto(argv: list[str]) -> None:
     if not as_shipped:
         roll_back_touched_items_only()
     sys.path.insert(0, HERE)
+    sys.dont_write_bytecode = True  # no scripts/__pycache__ in the work tree
     import moto_server
 
     sys.argv = [os.path.join(HERE, "moto_server.py"), *argv]
