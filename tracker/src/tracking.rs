@@ -72,24 +72,63 @@ impl Tracker {
         &self,
         notifications: &[&Notification],
     ) -> Vec<Result<Vec<RecordReport>, TrackError>> {
-        let mut reports: Vec<Vec<Option<RecordReport>>> = Vec::with_capacity(notifications.len());
-        // What goes to the ledger: each change, with the notification and record it came from.
-        let mut changes: Vec<ObjectChange> = Vec::new();
-        let mut origins: Vec<(usize, usize, bool)> = Vec::new();
-        let mut to_park: Vec<(usize, ObjectChange)> = Vec::new();
+        let Sorted { mut reports, changes, origins, to_park } = self.sort(notifications);
+        let mut failed: Vec<Option<TrackError>> = notifications.iter().map(|_| None).collect();
+        if !to_park.is_empty() {
+            let parked: Vec<ObjectChange> = to_park.iter().map(|(_, change)| change.clone()).collect();
+            if let Err(error) = self.ledger.park(&parked).await {
+                let error = Arc::new(error);
+                for (message, _) in &to_park {
+                    failed[*message]
+                        .get_or_insert_with(|| TrackError::Store(StoreError::Shared(Arc::clone(&error))));
+                }
+            }
+        }
+        let results = if changes.is_empty() { Vec::new() } else { self.ledger.apply_batch(&changes).await };
+        for ((change, origin), result) in changes.iter().zip(origins).zip(results) {
+            let outcome = match result {
+                Ok(tied @ ApplyOutcome::Skipped { reason: domain::SkipReason::Duplicate, .. })
+                    if origin.time_ordered =>
+                {
+                    self.settle_tie(change, tied).await
+                }
+                Ok(outcome) => Ok(outcome),
+                Err(error) => Err(TrackError::Store(StoreError::Shared(error))),
+            };
+            match outcome {
+                Ok(outcome) => reports[origin.message][origin.record] = Some(self.report(change, &outcome)),
+                Err(error) => {
+                    failed[origin.message].get_or_insert(error);
+                }
+            }
+        }
+        reports
+            .into_iter()
+            .zip(failed)
+            .map(|(reports, failed)| match failed {
+                Some(error) => Err(error),
+                None => Ok(reports.into_iter().flatten().collect()),
+            })
+            .collect()
+    }
+
+    /// Sorts the records of a batch: those skipped here (reported at once), those too old to apply (to
+    /// park), and the changes for the ledger, each with where it came from.
+    fn sort(&self, notifications: &[&Notification]) -> Sorted {
+        let mut sorted = Sorted::default();
         let now = DateTime::from_timestamp_millis((self.clock)()).unwrap_or_else(Utc::now);
         let lifetime = self.ledger.tombstone_lifetime();
         for (message, notification) in notifications.iter().enumerate() {
             let records = match notification {
                 Notification::Test => {
-                    reports.push(vec![Some(RecordReport::skipped(SkipReason::TestEvent, None, None))]);
+                    sorted.reports.push(vec![Some(RecordReport::skipped(SkipReason::TestEvent, None, None))]);
                     continue;
                 }
                 Notification::Records(records) => records,
             };
             let mut mine = Vec::with_capacity(records.len());
-            for (index, record) in records.iter().enumerate() {
-                let (change, time, time_ordered) = match record {
+            for (record, entry) in records.iter().enumerate() {
+                let (change, time, time_ordered) = match entry {
                     Record::NotAChange { bucket, key, event_name } => {
                         tracing::debug!(%bucket, %key, event_name, "not a size change");
                         mine.push(Some(RecordReport::skipped(
@@ -114,7 +153,7 @@ impl Tracker {
                         event_time = ?time,
                         "an event older than the tombstone lifetime is parked until reconcile settles its key"
                     );
-                    to_park.push((message, change.clone()));
+                    sorted.to_park.push((message, change.clone()));
                     Some(SkipReason::Parked)
                 } else {
                     None
@@ -124,47 +163,12 @@ impl Tracker {
                     continue;
                 }
                 mine.push(None);
-                changes.push(change.clone());
-                origins.push((message, index, time_ordered));
+                sorted.changes.push(change.clone());
+                sorted.origins.push(Origin { message, record, time_ordered });
             }
-            reports.push(mine);
+            sorted.reports.push(mine);
         }
-
-        let mut failed: Vec<Option<TrackError>> = notifications.iter().map(|_| None).collect();
-        if !to_park.is_empty() {
-            let parked: Vec<ObjectChange> = to_park.iter().map(|(_, change)| change.clone()).collect();
-            if let Err(error) = self.ledger.park(&parked).await {
-                let error = Arc::new(error);
-                for (message, _) in &to_park {
-                    failed[*message]
-                        .get_or_insert_with(|| TrackError::Store(StoreError::Shared(Arc::clone(&error))));
-                }
-            }
-        }
-        let results = self.ledger.apply_batch(&changes).await;
-        for ((change, (message, index, time_ordered)), result) in changes.iter().zip(origins).zip(results) {
-            let outcome = match result {
-                Ok(ApplyOutcome::Skipped { reason: domain::SkipReason::Duplicate, .. }) if time_ordered => {
-                    self.settle_tie(change, result.expect("matched as Ok")).await
-                }
-                Ok(outcome) => Ok(outcome),
-                Err(error) => Err(TrackError::Store(StoreError::Shared(error))),
-            };
-            match outcome {
-                Ok(outcome) => reports[message][index] = Some(self.report(change, &outcome)),
-                Err(error) => {
-                    failed[message].get_or_insert(error);
-                }
-            }
-        }
-        reports
-            .into_iter()
-            .zip(failed)
-            .map(|(reports, failed)| match failed {
-                Some(error) => Err(error),
-                None => Ok(reports.into_iter().flatten().collect()),
-            })
-            .collect()
+        sorted
     }
 
     fn report(&self, change: &ObjectChange, outcome: &ApplyOutcome) -> RecordReport {
@@ -214,6 +218,24 @@ impl Tracker {
         tracing::debug!(bucket = %change.bucket, key = %change.key, ?size, "a same-instant tie settled from S3");
         Ok(self.ledger.apply(&settled).await?)
     }
+}
+
+/// A batch's records, sorted (see [`Tracker::sort`]).
+#[derive(Default)]
+struct Sorted {
+    /// Per notification, per record: its report if it is already known.
+    reports: Vec<Vec<Option<RecordReport>>>,
+    /// The changes for the ledger, and where each came from.
+    changes: Vec<ObjectChange>,
+    origins: Vec<Origin>,
+    /// The changes to park, with their notification.
+    to_park: Vec<(usize, ObjectChange)>,
+}
+
+struct Origin {
+    message: usize,
+    record: usize,
+    time_ordered: bool,
 }
 
 /// Whether an event of `time` may be older than the tombstones that would refuse it (kept for
