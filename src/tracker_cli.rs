@@ -111,7 +111,7 @@ async fn relayout_bucket(store: &LedgerStore, bucket: &BucketName) -> ExitCode {
         );
         return ExitCode::from(2);
     };
-    let dynamodb = aws_sdk_dynamodb::Client::new(&startup::sdk_config().await);
+    let dynamodb = store_dynamodb::client(&startup::sdk_config().await);
     match relayout(&dynamodb, &tables.index, bucket, Layout::DEFAULT).await {
         Ok(Relayout::Moved { keys, layout }) => {
             println!(

@@ -61,7 +61,7 @@ impl LedgerStore {
         Ok(match self {
             Self::Sqlite(path) => Arc::new(SqliteStore::open(path).await?),
             Self::DynamoDb(tables) => {
-                Arc::new(DynamoLedger::new(aws_sdk_dynamodb::Client::new(sdk), tables.clone()))
+                Arc::new(DynamoLedger::new(store_dynamodb::client(sdk), tables.clone()))
             }
         })
     }

@@ -13,7 +13,7 @@ use store_dynamodb::DynamoHistory;
 pub async fn run(config: ApiLambdaConfig) -> ExitCode {
     let sdk = startup::sdk_config().await;
     let mode = config.mode;
-    let app = application(config, aws_sdk_dynamodb::Client::new(&sdk), startup::s3_client(&sdk)).await;
+    let app = application(config, store_dynamodb::client(&sdk), startup::s3_client(&sdk)).await;
     let result = match mode {
         Mode::WebAdapter(addr) => match tokio::net::TcpListener::bind(addr).await {
             Ok(listener) => {

@@ -12,7 +12,7 @@ use tracker::Tracker;
 /// Builds the tracker once (the SDK client, its connection warmed), then serves invocations.
 pub async fn run(config: TrackerLambdaConfig) -> ExitCode {
     let sdk = startup::sdk_config().await;
-    let tracker = tracker(config, aws_sdk_dynamodb::Client::new(&sdk)).await;
+    let tracker = tracker(config, store_dynamodb::client(&sdk)).await;
     match tracker::lambda::run(tracker).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -31,7 +31,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::config::retry::{RetryConfig, RetryPartition};
+use aws_sdk_dynamodb::config::retry::RetryPartition;
 use domain::{BucketName, ChangeKind, History, Ledger, ObjectChange, ObjectKey, Sequencer, Totals};
 use serde_json::Value;
 use store_dynamodb::{DynamoStore, Tables};
@@ -305,14 +305,15 @@ struct Bench {
 }
 
 impl Bench {
-    /// A store on fresh tables for one run, its client retrying as the SDK's default standard mode does
-    /// (3 attempts) with a token bucket of its own.
+    /// A store on fresh tables for one run, its client retrying as the deployed functions' does
+    /// (`store_dynamodb::retry_config`: standard mode, 3 attempts, a short first pause) with a token
+    /// bucket of its own.
     async fn store(&mut self) -> DynamoStore {
         self.runs += 1;
         let config = self
             .base
             .to_builder()
-            .retry_config(RetryConfig::standard().with_max_attempts(3))
+            .retry_config(store_dynamodb::retry_config())
             .retry_partition(RetryPartition::new(format!("ingest-run-{}", self.runs)))
             .build();
         let client = aws_sdk_dynamodb::Client::from_conf(config);

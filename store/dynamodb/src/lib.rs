@@ -38,6 +38,7 @@ pub use config::{DEFAULT_GSI, HistoryTables, LedgerTables, Tables};
 pub use history::DynamoHistory;
 pub use layout::Layout;
 pub use ledger::DynamoLedger;
+pub use retry::{client, retry_config};
 
 /// Both sides over one set of tables, for tests and tools that need the whole store.
 #[derive(Clone)]
