@@ -74,9 +74,10 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/docs/{*path}", get(docs::docs_file))
         .fallback(|| async { error_response(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .with_state(state)
-        .layer(middleware::from_fn(json_errors))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        // Outside the timeout and the body limit, so that their answers are JSON too.
+        .layer(middleware::from_fn(json_errors))
         .layer(TraceLayer::new_for_http())
 }
 

@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
 #[schema(example = json!({"error": "invalid_parameter", "detail": "window: must be a whole number of seconds from 1 to 2678400, got \"abc\""}))]
 pub struct ErrorBody {
-    /// A stable code: `invalid_parameter`, `forbidden`, `not_found`, `unavailable`, `timeout`,
-    /// `payload_too_large`, `method_not_allowed`.
+    /// A stable code: `invalid_parameter`, `forbidden`, `not_found`, `unavailable`, `internal`,
+    /// `timeout`, `payload_too_large`, `method_not_allowed`.
     pub error: String,
     /// What was wrong, for people.
     pub detail: String,
@@ -25,9 +25,17 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
-    /// The store or S3 failed. The cause is logged, never sent.
+    /// The store or S3 failed; trying again may work. The cause is logged, never sent.
     #[error("{what} unavailable")]
     Unavailable {
+        what: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// Something that trying again will not mend: the plot could not be rendered, or a stored row is
+    /// malformed. The cause is logged, never sent.
+    #[error("{what} failed")]
+    Internal {
         what: &'static str,
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
@@ -45,11 +53,28 @@ impl ApiError {
     ) -> Self {
         Self::Unavailable { what, source: source.into() }
     }
+
+    pub fn internal(what: &'static str, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Internal { what, source: source.into() }
+    }
 }
 
 impl From<domain::StoreError> for ApiError {
     fn from(error: domain::StoreError) -> Self {
-        Self::unavailable("the size history", error)
+        if is_corrupt(&error) {
+            Self::internal("reading the size history", error)
+        } else {
+            Self::unavailable("the size history", error)
+        }
+    }
+}
+
+/// Whether the store failed on a malformed row (which no retry mends), itself or shared by a batch.
+fn is_corrupt(error: &domain::StoreError) -> bool {
+    match error {
+        domain::StoreError::Corrupt { .. } => true,
+        domain::StoreError::Shared(inner) => is_corrupt(inner),
+        _ => false,
     }
 }
 
@@ -73,6 +98,10 @@ impl IntoResponse for ApiError {
                     "unavailable",
                     format!("{what} is unavailable; try again shortly"),
                 )
+            }
+            Self::Internal { what, source } => {
+                tracing::error!(what, cause = %domain::ErrorChain(source.as_ref()), "internal failure");
+                error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("{what} failed"))
             }
         }
     }

@@ -13,6 +13,7 @@ use crate::views::SampleView;
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
         (status = 404, description = "Nothing was ever recorded for the bucket", body = ErrorBody,
             example = json!({"error": "not_found", "detail": "no samples recorded for bucket size-tracking-local"})),
+        (status = 500, description = "A stored sample is malformed", body = ErrorBody),
         (status = 503, description = "The store is unavailable", body = ErrorBody),
     ))]
 pub async fn get_max(

@@ -38,6 +38,7 @@ fn wants_png(headers: &HeaderMap) -> bool {
             (PngImage = "image/png"),
         )),
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
+        (status = 500, description = "The plot could not be rendered, or a stored sample is malformed", body = ErrorBody),
         (status = 503, description = "The store or S3 is unavailable", body = ErrorBody),
     ))]
 pub async fn get_plot(
@@ -68,8 +69,8 @@ pub async fn get_plot(
         })
     })
     .await
-    .map_err(|e| ApiError::unavailable("the renderer", e))?
-    .map_err(|e| ApiError::unavailable("the renderer", e))?;
+    .map_err(|e| ApiError::internal("rendering the plot", e))?
+    .map_err(|e| ApiError::internal("rendering the plot", e))?;
 
     let key = state.config().plot_key_for(&bucket);
     state

@@ -2,7 +2,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use domain::BucketName;
 
-use crate::helpers::{spawn, spawn_with};
+use crate::helpers::{spawn, spawn_with, spawn_without_aws};
 
 async fn expect_error(uri: &str, status: StatusCode, code: &str, mentions: &str) {
     let world = spawn().await;
@@ -90,4 +90,55 @@ async fn a_failing_store_is_a_503_that_leaks_nothing() {
     let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
     let text = String::from_utf8_lossy(&body);
     assert!(!text.contains("no-such-table") && !text.contains("ResourceNotFound"), "{text}");
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_a_413_in_json() {
+    let world = spawn_without_aws().await;
+    let request = Request::get("/healthz")
+        .header("content-length", "20480")
+        .body(Body::from(vec![b'x'; 20 * 1024]))
+        .unwrap();
+    let answer = world.request(request).await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(answer.content_type.starts_with("application/json"), "{}", answer.content_type);
+    assert_eq!(answer.json()["error"], "payload_too_large");
+}
+
+/// A history whose rows are all malformed: no retry mends that.
+struct CorruptHistory;
+
+#[async_trait::async_trait]
+impl domain::History for CorruptHistory {
+    async fn window(&self, _: &BucketName, _: i64, _: i64) -> Result<domain::Window, domain::StoreError> {
+        Err(corrupt())
+    }
+    async fn max(&self, _: &BucketName) -> Result<Option<domain::Sample>, domain::StoreError> {
+        Err(corrupt())
+    }
+    async fn latest(&self, _: &BucketName) -> Result<Option<domain::Sample>, domain::StoreError> {
+        Err(corrupt())
+    }
+}
+
+fn corrupt() -> domain::StoreError {
+    domain::StoreError::Corrupt { backend: "test", message: "size_bytes is not a number: S(\"x\")".into() }
+}
+
+#[tokio::test]
+async fn malformed_history_is_a_500_not_a_503_and_leaks_nothing() {
+    let world = spawn_without_aws().await;
+    let app =
+        api::Application::build(std::sync::Arc::new(CorruptHistory), world.s3.clone(), world.bucket.clone());
+    for uri in ["/max", "/window?seconds=60", "/plot?window=60"] {
+        let response =
+            tower::ServiceExt::oneshot(app.router(), Request::get(uri).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR, "{uri}");
+        let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"], "internal", "{uri}");
+        assert!(!body["detail"].as_str().unwrap().contains("size_bytes"), "{uri}: {body}");
+    }
 }
