@@ -56,7 +56,9 @@ pub struct BucketQuery {
     bucket: Option<String>,
 }
 
-/// The bucket a request names (`?bucket=`), validated, or the configured one.
+/// The bucket a request names (`?bucket=`), validated, or the configured one. Another bucket must be
+/// tracked (have a history): otherwise the request is a 404 and writes nothing, so nobody can make the api
+/// store plots of buckets nobody tracks.
 pub struct RequestedBucket(pub BucketName);
 
 impl FromRequestParts<AppState> for RequestedBucket {
@@ -64,12 +66,15 @@ impl FromRequestParts<AppState> for RequestedBucket {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let Params(query) = Params::<BucketQuery>::from_request_parts(parts, state).await?;
-        match query.bucket {
-            None => Ok(Self(state.config().default_bucket.clone())),
-            Some(raw) => {
-                BucketName::parse(raw).map(Self).map_err(|e| ApiError::invalid("bucket", e.to_string()))
-            }
+        let default = &state.config().default_bucket;
+        let Some(raw) = query.bucket else { return Ok(Self(default.clone())) };
+        let bucket = BucketName::parse(raw).map_err(|e| ApiError::invalid("bucket", e.to_string()))?;
+        if &bucket != default && state.history().latest(&bucket).await?.is_none() {
+            return Err(ApiError::NotFound(format!(
+                "bucket {bucket} is not tracked: it has no size history"
+            )));
         }
+        Ok(Self(bucket))
     }
 }
 

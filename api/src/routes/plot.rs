@@ -38,6 +38,7 @@ fn wants_png(headers: &HeaderMap) -> bool {
             (PngImage = "image/png"),
         )),
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
+        (status = 404, description = "`bucket` names a bucket that is not tracked (no size history)", body = ErrorBody),
         (status = 500, description = "The plot could not be rendered, or a stored sample is malformed", body = ErrorBody),
         (status = 503, description = "The store or S3 is unavailable", body = ErrorBody),
     ))]

@@ -103,6 +103,13 @@ async fn presign_signs_plots_that_exist() {
 async fn another_bucket_is_plotted_beside_the_default_plot() {
     let world = spawn().await;
     world.get("/plot").await;
+    let other = domain::ObjectChange {
+        bucket: domain::BucketName::parse("other-bucket").unwrap(),
+        key: domain::ObjectKey::parse("k").unwrap(),
+        sequencer: domain::Sequencer::parse("1").unwrap(),
+        kind: domain::ChangeKind::Created { size: 5 },
+    };
+    domain::Ledger::apply(world.store.as_ref(), &other).await.unwrap();
     let object = |key: &'static str| {
         let (s3, bucket) = (world.s3.clone(), world.bucket.to_string());
         async move {
@@ -120,4 +127,23 @@ async fn another_bucket_is_plotted_beside_the_default_plot() {
     assert!(other.starts_with(b"\x89PNG"));
     assert_ne!(other, default_before, "the other bucket's plot shows the other bucket");
     assert_eq!(object("plots/plot.png").await, default_before, "the default plot is untouched");
+}
+
+#[tokio::test]
+async fn a_bucket_nobody_tracks_is_a_404_and_writes_nothing() {
+    let world = spawn().await;
+    for uri in [
+        "/plot?bucket=nobody-tracks-this",
+        "/window?seconds=60&bucket=nobody-tracks-this",
+        "/max?bucket=nobody-tracks-this",
+    ] {
+        let answer = world.get(uri).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{uri}");
+        assert_eq!(answer.json()["error"], "not_found", "{uri}");
+        assert!(answer.json()["detail"].as_str().unwrap().contains("not tracked"), "{uri}");
+    }
+    let stored = world.s3.list_objects_v2().bucket(world.bucket.as_str()).send().await.unwrap();
+    assert_eq!(stored.key_count(), Some(0), "no plot was stored: {:?}", stored.contents());
+    // The configured bucket answers even before anything was recorded.
+    assert_eq!(world.get("/plot").await.status, StatusCode::OK);
 }
