@@ -13,7 +13,7 @@ requireBrowser();
 
 /** The numbers the api answers, as the dashboard should show them. */
 async function expected(api, seconds) {
-  const window = await getJson(`${api}/window?seconds=${seconds}`);
+  const window = await getJson(`${api}/window?window=${seconds}`);
   const max = await getJson(`${api}/max`);
   const latest = window.samples.at(-1) ?? window.carry_in;
   return { window, max, latest };
@@ -70,7 +70,7 @@ describe('the dashboard', { timeout: 180_000 }, () => {
     assert.equal(seen.changes, `${window.samples.length} changes\nin the last hour`);
     assert.ok(page.url().endsWith('/#window=3600'), page.url());
     assert.equal(await page.getByTestId('plot-json').getAttribute('href'), 'plot?window=3600');
-    assert.equal(await page.getByTestId('window-json').getAttribute('href'), 'window?seconds=3600');
+    assert.equal(await page.getByTestId('window-json').getAttribute('href'), 'window?window=3600');
     await screenshot(page, 'dashboard-1h');
 
     // The window is in the URL: a reload keeps it.

@@ -7,7 +7,7 @@ that the Plot API's tracked totals equal a listing of the bucket.
 Each of --clients threads has its own boto3 client (path-style, signed with the local stack's credentials
 unless AWS_ACCESS_KEY_ID is set) and plays its share of --ops operations: a put of 0 to --max-size random
 bytes or a delete (also of keys that do not exist), over --keys keys under --prefix, chosen with --seed.
-Then it lists the bucket (without the reserved prefix plots/) and polls GET /window?seconds=3600 until the
+Then it lists the bucket (without the reserved prefix plots/) and polls GET /window?window=3600 until the
 latest sample (or the carry-in, when the window holds none) has the same size and count, for at most
 --settle seconds. Prints progress lines and, with --summary FILE, writes the figures as JSON.
 Exit codes: 0 the totals match and no operation failed; 1 otherwise.
@@ -103,7 +103,7 @@ def listing(client, bucket: str, reserved_prefix: str) -> tuple[int, int]:
 
 
 def tracked(api_url: str, bucket: str) -> tuple[int, int] | None:
-    url = f"{api_url.rstrip('/')}/window?seconds=3600&bucket={bucket}"
+    url = f"{api_url.rstrip('/')}/window?window=3600&bucket={bucket}"
     with urllib.request.urlopen(url, timeout=10) as answer:
         window = json.load(answer)
     latest = window["samples"][-1] if window["samples"] else window.get("carry_in")

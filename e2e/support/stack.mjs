@@ -327,7 +327,7 @@ export async function startWorld() {
     // Notifications reach the tracker asynchronously: wait until the history has the last step.
     const last = world.summary.steps.at(-1);
     await eventually('the history holds the last step', async () => {
-      const window = await getJson(`${world.stack.api}/window?seconds=60`);
+      const window = await getJson(`${world.stack.api}/window?window=60`);
       const latest = window.samples.at(-1) ?? window.carry_in;
       return latest && latest.size_bytes === last.expected_bucket_size_bytes && latest.object_count === last.expected_object_count;
     });

@@ -20,7 +20,7 @@ async fn the_driver_scenario_is_tracked_and_plotted() {
     assert_eq!(summary.plot.max_size_bytes, Some(27));
 
     stack.settled().await.expect("every notification delivered");
-    let (status, window) = get_json(&format!("{api}/window?seconds=60")).await;
+    let (status, window) = get_json(&format!("{api}/window?window=60")).await;
     assert_eq!(status, 200);
     assert_eq!(sizes(&window["samples"]), vec![18, 27, 0, 2]);
     let (_, max) = get_json(&format!("{api}/max")).await;

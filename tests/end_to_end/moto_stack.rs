@@ -76,7 +76,7 @@ async fn the_driver_scenario_on_moto() {
 
     stop.send(true).unwrap();
     poller.await.unwrap();
-    let (_, window) = get_json(&format!("{api_url}/window?seconds=60")).await;
+    let (_, window) = get_json(&format!("{api_url}/window?window=60")).await;
     assert_eq!(sizes(&window["samples"]), vec![18, 27, 0, 2]);
     let (_, max) = get_json(&format!("{api_url}/max")).await;
     assert_eq!(max["size_bytes"], 27);

@@ -12,9 +12,22 @@ use crate::views::{SampleView, WindowView};
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct WindowQuery {
-    /// The window's length in seconds, ending now (1 … 2678400).
+    /// The window's length in seconds, ending now (1 … 2678400, default 10), as for `/plot`.
     #[param(value_type = Option<u64>, minimum = 1, maximum = 2678400, example = 10)]
+    window: Option<String>,
+    /// The former name of `window`, still understood in this release (ignored when `window` is given).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 2678400)]
     seconds: Option<String>,
+}
+
+impl WindowQuery {
+    /// The window's length, from `window` or its former name `seconds`.
+    fn seconds(&self) -> Result<u64, ApiError> {
+        match (self.window.as_deref(), self.seconds.as_deref()) {
+            (None, Some(seconds)) => params::window_seconds("seconds", Some(seconds)),
+            (window, _) => params::window_seconds("window", window),
+        }
+    }
 }
 
 /// A window of the history ending now: its bounds (epoch ms), the sample it opens with, and its samples.
@@ -48,7 +61,7 @@ impl ReadWindow {
     }
 }
 
-/// The samples of the last `seconds` seconds, oldest first, with the sample before the window.
+/// The samples of the last `window` seconds, oldest first, with the sample before the window.
 #[utoipa::path(get, path = "/window", tag = "history", params(WindowQuery, BucketQuery),
     responses(
         (status = 200, description = "The window's samples", body = WindowView),
@@ -62,7 +75,7 @@ pub async fn get_window(
     Params(query): Params<WindowQuery>,
     RequestedBucket(bucket): RequestedBucket,
 ) -> Result<Json<WindowView>, ApiError> {
-    let seconds = params::window_seconds("seconds", query.seconds.as_deref())?;
+    let seconds = query.seconds()?;
     let read = read_window(&state, &bucket, seconds).await?;
     Ok(Json(read.view(&bucket, seconds)))
 }

@@ -26,6 +26,8 @@ async fn bad_windows_are_refused_naming_the_parameter() {
         )
         .await;
     }
+    expect_error("/window?window=0", StatusCode::BAD_REQUEST, "invalid_parameter", "window").await;
+    // The former name is still understood, and refused by its own name.
     expect_error("/window?seconds=0", StatusCode::BAD_REQUEST, "invalid_parameter", "seconds").await;
     expect_error(
         "/window?seconds=99999999999999999999",

@@ -60,7 +60,7 @@ async fn window_max_and_health() {
     let world = spawn().await;
     world.record_classic_scenario().await;
 
-    let window = world.get("/window?seconds=30").await;
+    let window = world.get("/window?window=30").await;
     assert_eq!(window.status, StatusCode::OK);
     let body = window.json();
     assert_eq!(sizes(&body["samples"]), vec![18, 27, 0, 2]);
@@ -82,7 +82,7 @@ async fn a_window_after_the_changes_carries_the_last_size_in() {
     let world = spawn().await;
     world.record_classic_scenario().await;
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
-    let body = world.get("/window?seconds=1").await.json();
+    let body = world.get("/window?window=1").await.json();
     assert_eq!(body["samples"], serde_json::json!([]));
     assert_eq!(body["carry_in"]["size_bytes"], 2);
 }
@@ -134,7 +134,7 @@ async fn a_bucket_nobody_tracks_is_a_404_and_writes_nothing() {
     let world = spawn().await;
     for uri in [
         "/plot?bucket=nobody-tracks-this",
-        "/window?seconds=60&bucket=nobody-tracks-this",
+        "/window?window=60&bucket=nobody-tracks-this",
         "/max?bucket=nobody-tracks-this",
     ] {
         let answer = world.get(uri).await;
@@ -146,4 +146,18 @@ async fn a_bucket_nobody_tracks_is_a_404_and_writes_nothing() {
     assert_eq!(stored.key_count(), Some(0), "no plot was stored: {:?}", stored.contents());
     // The configured bucket answers even before anything was recorded.
     assert_eq!(world.get("/plot").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn window_takes_the_same_parameter_as_plot_and_still_its_former_name() {
+    let world = spawn().await;
+    world.record_classic_scenario().await;
+    let by_name = world.get("/window?window=30").await.json();
+    let by_former_name = world.get("/window?seconds=30").await.json();
+    assert_eq!(by_name["window_seconds"], 30);
+    assert_eq!(by_name["samples"], by_former_name["samples"]);
+    assert_eq!(by_name["samples"].as_array().map(Vec::len), Some(4));
+    assert_eq!(world.get("/window").await.json()["window_seconds"], 10, "the default, as for /plot");
+    let both = world.get("/window?window=20&seconds=0").await;
+    assert_eq!(both.json()["window_seconds"], 20, "window wins; the former name is then ignored");
 }

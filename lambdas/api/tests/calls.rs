@@ -31,7 +31,7 @@ async fn every_call_is_granted_and_every_grant_is_used() {
     // Every route that reaches AWS, and a presign of a plot that does not exist.
     for (uri, status) in [
         ("/plot?window=60", StatusCode::OK),
-        ("/window?seconds=60", StatusCode::OK),
+        ("/window?window=60", StatusCode::OK),
         ("/max", StatusCode::OK),
         ("/presign", StatusCode::OK),
         ("/presign?key=plots/missing.png", StatusCode::NOT_FOUND),
