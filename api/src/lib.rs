@@ -11,6 +11,7 @@ mod application;
 pub mod error;
 mod params;
 pub mod plot;
+mod points;
 mod routes;
 pub mod serve;
 pub mod state;

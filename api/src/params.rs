@@ -12,6 +12,9 @@ use crate::state::AppState;
 pub const MAX_WINDOW_SECONDS: u64 = domain::MAX_WINDOW_SECONDS as u64;
 pub const DEFAULT_WINDOW_SECONDS: u64 = 10;
 pub const MAX_EXPIRES_SECONDS: u64 = 3_600;
+/// `/window` answers at most this many points by default, and never more than the most.
+pub const DEFAULT_MAX_POINTS: u64 = 1_000;
+pub const MOST_POINTS: u64 = 10_000;
 pub const DEFAULT_EXPIRES_SECONDS: u64 = 300;
 
 /// `Query<T>` whose failures answer in the api's JSON error format.
@@ -36,6 +39,11 @@ fn whole_number(name: &'static str, raw: &str, low: u64, high: u64) -> Result<u6
 
 pub fn window_seconds(name: &'static str, raw: Option<&str>) -> Result<u64, ApiError> {
     raw.map_or(Ok(DEFAULT_WINDOW_SECONDS), |raw| whole_number(name, raw, 1, MAX_WINDOW_SECONDS))
+}
+
+pub fn max_points(raw: Option<&str>) -> Result<usize, ApiError> {
+    let points = raw.map_or(Ok(DEFAULT_MAX_POINTS), |raw| whole_number("max_points", raw, 1, MOST_POINTS))?;
+    Ok(points as usize)
 }
 
 pub fn expires_seconds(raw: Option<&str>) -> Result<u64, ApiError> {

@@ -17,7 +17,7 @@ pub mod scenario;
 
 pub use error::{DriverError, InvalidOption};
 pub use options::{Cli, CliOptions, Event, LambdaEnv, Options};
-pub use plot_api::{PlotAnswer, PlotApi};
+pub use plot_api::{PlotAnswer, PlotApi, WindowAnswer};
 pub use report::{PlotSummary, Progress, StepReport, Summary};
 pub use run::run;
 pub use s3::{S3, S3Endpoint};

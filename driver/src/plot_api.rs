@@ -1,5 +1,5 @@
-//! The HTTP client for the Plot API: `GET {api}/plot?window=N`, with its failures turned into
-//! [`DriverError`]s.
+//! The HTTP client for the Plot API: `GET {api}/plot?window=N` and `GET {api}/window?window=N`, with their
+//! failures turned into [`DriverError`]s.
 
 use std::time::Duration;
 
@@ -21,16 +21,11 @@ pub struct ApiSample {
     pub object_count: u64,
 }
 
-/// The api's answer to `GET /plot` (JSON).
+/// The api's answer to `GET /plot` (JSON): where the plot is; the window's samples are `/window`'s.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlotAnswer {
     pub bucket: String,
     pub window_seconds: u64,
-    /// The samples inside the window, oldest first.
-    pub samples: Vec<ApiSample>,
-    /// The last sample before the window (the size the window starts with).
-    #[serde(default)]
-    pub carry_in: Option<ApiSample>,
     /// The all-time largest sample.
     #[serde(default)]
     pub max: Option<ApiSample>,
@@ -42,6 +37,23 @@ pub struct PlotAnswer {
     #[serde(default)]
     pub expires_in: Option<u64>,
 }
+
+/// The api's answer to `GET /window` (JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowAnswer {
+    pub bucket: String,
+    pub window_seconds: u64,
+    /// The samples inside the window, oldest first (one per interval when `downsampled`).
+    pub samples: Vec<ApiSample>,
+    /// The last sample before the window (the size the window starts with).
+    #[serde(default)]
+    pub carry_in: Option<ApiSample>,
+    #[serde(default)]
+    pub downsampled: bool,
+}
+
+/// The most points the driver asks `/window` for: every change of a scenario, however many.
+const WINDOW_POINTS: u32 = 10_000;
 
 /// The api's error body, `{"error": …, "detail": …}`; `message` is API Gateway's own form.
 #[derive(Debug, Default, Deserialize)]
@@ -94,11 +106,29 @@ impl PlotApi {
 
     /// `GET plot?window=N&bucket=B` with `Accept: application/json`.
     pub async fn plot(&self, bucket: &str, window_seconds: u32) -> Result<PlotAnswer, DriverError> {
-        let url = self.url("plot");
+        let query = [("window", window_seconds.to_string()), ("bucket", bucket.to_owned())];
+        self.get_json("plot", &query).await
+    }
+
+    /// `GET window?window=N&bucket=B&max_points=10000`: the window's samples.
+    pub async fn window(&self, bucket: &str, window_seconds: u32) -> Result<WindowAnswer, DriverError> {
+        let query = [
+            ("window", window_seconds.to_string()),
+            ("bucket", bucket.to_owned()),
+            ("max_points", WINDOW_POINTS.to_string()),
+        ];
+        self.get_json("window", &query).await
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, DriverError> {
         let response = self
             .http
-            .get(url)
-            .query(&[("window", window_seconds.to_string()), ("bucket", bucket.to_owned())])
+            .get(self.url(path))
+            .query(query)
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::plot_api::PlotAnswer;
+use crate::plot_api::{PlotAnswer, WindowAnswer};
 use crate::scenario::{RESERVED_PREFIX, Step, Totals};
 
 /// The outcome of a run.
@@ -84,16 +84,17 @@ pub struct PlotSummary {
     pub max_size_bytes: Option<u64>,
 }
 
-impl From<PlotAnswer> for PlotSummary {
-    fn from(answer: PlotAnswer) -> Self {
+impl PlotSummary {
+    /// The plot's answer, with the samples of the window it shows.
+    pub fn new(plot: PlotAnswer, window: WindowAnswer) -> Self {
         Self {
-            url: answer.url,
-            key: answer.key,
-            expires_in: answer.expires_in,
-            window_seconds: answer.window_seconds,
-            samples: answer.samples.iter().map(|sample| sample.size_bytes).collect(),
-            carry_in_size_bytes: answer.carry_in.map(|sample| sample.size_bytes),
-            max_size_bytes: answer.max.map(|sample| sample.size_bytes),
+            url: plot.url,
+            key: plot.key,
+            expires_in: plot.expires_in,
+            window_seconds: plot.window_seconds,
+            samples: window.samples.iter().map(|sample| sample.size_bytes).collect(),
+            carry_in_size_bytes: window.carry_in.map(|sample| sample.size_bytes),
+            max_size_bytes: plot.max.map(|sample| sample.size_bytes),
         }
     }
 }

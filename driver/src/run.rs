@@ -1,4 +1,4 @@
-//! One run: list the bucket, take each step (sleeping after it), ask the api for the plot.
+//! One run: list the bucket, take each step (sleeping after it), ask the api for the plot and the window.
 
 use std::time::Duration;
 
@@ -46,7 +46,8 @@ pub async fn run(
     if answer.bucket != bucket {
         tracing::warn!(asked = bucket, answered = %answer.bucket, "the Plot API answered for another bucket");
     }
-    let plot = PlotSummary::from(answer);
+    let window = api.window(bucket, options.window).await?;
+    let plot = PlotSummary::new(answer, window);
     progress(Progress::Plot(&plot));
     Ok(Summary { bucket: bucket.to_owned(), before, steps: reports, plot })
 }

@@ -82,7 +82,13 @@ async fn classic_scenario_on_an_empty_bucket() {
     );
     assert!(lines[5].starts_with("plot: http://s3.invalid/"), "{}", lines[5]);
     assert!(lines[6].contains("18 B, 27 B, 0 B, 2 B; all-time max 27 B"), "{}", lines[6]);
-    assert_eq!(api.requests(), [format!("/plot?window=10&bucket={bucket}")]);
+    assert_eq!(
+        api.requests(),
+        [
+            format!("/plot?window=10&bucket={bucket}"),
+            format!("/window?window=10&bucket={bucket}&max_points=10000")
+        ]
+    );
     common::delete_bucket(&client, &bucket).await;
 }
 
@@ -132,7 +138,11 @@ async fn api_url_with_a_stage_path_joins_with_one_slash() {
         let summary = driver::run(&common::moto_s3().await, &options, |_| {}).await.unwrap();
         assert_eq!(summary.plot.samples, [1]);
     }
-    assert_eq!(api.requests(), vec![format!("/dev/plot?window=10&bucket={bucket}"); 2]);
+    let asked = [
+        format!("/dev/plot?window=10&bucket={bucket}"),
+        format!("/dev/window?window=10&bucket={bucket}&max_points=10000"),
+    ];
+    assert_eq!(api.requests(), [asked.clone(), asked].concat());
     common::delete_bucket(&client, &bucket).await;
 }
 
@@ -229,7 +239,13 @@ async fn lambda_handler_runs_the_event_scenario() {
     assert_eq!(sizes, [5, 7, 2]);
     assert_eq!(summary.plot.window_seconds, 30);
     assert_eq!(summary.plot.samples, [2]);
-    assert_eq!(api.requests(), [format!("/dev/plot?window=30&bucket={bucket}")]);
+    assert_eq!(
+        api.requests(),
+        [
+            format!("/dev/plot?window=30&bucket={bucket}"),
+            format!("/dev/window?window=30&bucket={bucket}&max_points=10000")
+        ]
+    );
     let left: Vec<_> = common::listing(&client, &bucket).await.into_iter().map(|(key, _)| key).collect();
     assert_eq!(left, ["lambda/b.txt", "plots/plot.png"]);
 

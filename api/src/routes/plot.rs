@@ -90,7 +90,12 @@ pub async fn get_plot(
     }
     let url = presigned_get(&state, &key, DEFAULT_EXPIRES_SECONDS).await?;
     Ok(Json(PlotView {
-        window: read.view(&bucket, seconds),
+        bucket: bucket.to_string(),
+        window_seconds: seconds,
+        from: read.from,
+        to: read.to,
+        carry_in: read.window.carry_in.as_ref().map(SampleView::from),
+        summary: read.summary(),
         max: max.as_ref().map(SampleView::from),
         key: key.to_string(),
         url,

@@ -6,8 +6,9 @@ use utoipa::IntoParams;
 
 use crate::error::{ApiError, ErrorBody};
 use crate::params::{self, BucketQuery, Params, RequestedBucket};
+use crate::points::points;
 use crate::state::AppState;
-use crate::views::{SampleView, WindowView};
+use crate::views::{SampleView, WindowSummary, WindowView};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -18,6 +19,9 @@ pub struct WindowQuery {
     /// The former name of `window`, still understood in this release (ignored when `window` is given).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 2678400)]
     seconds: Option<String>,
+    /// The most points to answer (1 … 10000, default 1000): past it, the window is reduced per interval.
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 10000, example = 1000)]
+    max_points: Option<String>,
 }
 
 impl WindowQuery {
@@ -49,19 +53,36 @@ pub(crate) async fn read_window(
 }
 
 impl ReadWindow {
-    pub(crate) fn view(&self, bucket: &BucketName, seconds: u64) -> WindowView {
+    pub(crate) fn view(&self, bucket: &BucketName, seconds: u64, max_points: usize) -> WindowView {
+        let (samples, interval_ms) = points(&self.window.samples, self.from, self.to, max_points);
         WindowView {
             bucket: bucket.to_string(),
             window_seconds: seconds,
             from: self.from,
             to: self.to,
             carry_in: self.window.carry_in.as_ref().map(SampleView::from),
-            samples: self.window.samples.iter().map(SampleView::from).collect(),
+            sample_count: self.window.samples.len() as u64,
+            downsampled: interval_ms.is_some(),
+            interval_ms,
+            samples,
+        }
+    }
+
+    pub(crate) fn summary(&self) -> WindowSummary {
+        let samples = &self.window.samples;
+        let sizes = || self.window.carry_in.iter().chain(samples).map(|s| s.size_bytes);
+        WindowSummary {
+            sample_count: samples.len() as u64,
+            first: samples.first().map(SampleView::from),
+            last: samples.last().map(SampleView::from),
+            min_size_bytes: sizes().min(),
+            max_size_bytes: sizes().max(),
         }
     }
 }
 
-/// The samples of the last `window` seconds, oldest first, with the sample before the window.
+/// The samples of the last `window` seconds, oldest first, with the sample before the window: at most
+/// `max_points` of them, else the window reduced per interval.
 #[utoipa::path(get, path = "/window", tag = "history", params(WindowQuery, BucketQuery),
     responses(
         (status = 200, description = "The window's samples", body = WindowView),
@@ -76,6 +97,7 @@ pub async fn get_window(
     RequestedBucket(bucket): RequestedBucket,
 ) -> Result<Json<WindowView>, ApiError> {
     let seconds = query.seconds()?;
+    let max_points = params::max_points(query.max_points.as_deref())?;
     let read = read_window(&state, &bucket, seconds).await?;
-    Ok(Json(read.view(&bucket, seconds)))
+    Ok(Json(read.view(&bucket, seconds, max_points)))
 }

@@ -17,7 +17,15 @@ async fn plot_stores_the_png_and_links_to_the_same_bytes() {
     let body = answer.json();
     assert_eq!(body["bucket"], world.bucket.as_str());
     assert_eq!(body["window_seconds"], 10);
-    assert_eq!(sizes(&body["samples"]), vec![18, 27, 0, 2]);
+    // A summary of the window, not its samples (those are /window's).
+    assert!(body.get("samples").is_none(), "{body}");
+    let summary = &body["summary"];
+    assert_eq!(summary["sample_count"], 4);
+    assert_eq!(
+        (summary["first"]["size_bytes"].as_u64(), summary["last"]["size_bytes"].as_u64()),
+        (Some(18), Some(2))
+    );
+    assert_eq!((summary["min_size_bytes"].as_u64(), summary["max_size_bytes"].as_u64()), (Some(0), Some(27)));
     assert_eq!(body["max"]["size_bytes"], 27);
     assert_eq!(body["key"], "plots/plot.png");
     assert_eq!(body["expires_in"], 300);
@@ -50,7 +58,8 @@ async fn plot_answers_the_image_itself_when_asked() {
 async fn an_empty_bucket_still_gets_a_plot() {
     let world = spawn().await;
     let body = world.get("/plot").await.json();
-    assert_eq!(body["samples"], serde_json::json!([]));
+    assert_eq!(body["summary"]["sample_count"], 0);
+    assert_eq!(body["summary"]["first"], serde_json::Value::Null);
     assert_eq!(body["max"], serde_json::Value::Null);
     assert_eq!(body["window_seconds"], 10);
 }
@@ -160,4 +169,35 @@ async fn window_takes_the_same_parameter_as_plot_and_still_its_former_name() {
     assert_eq!(world.get("/window").await.json()["window_seconds"], 10, "the default, as for /plot");
     let both = world.get("/window?window=20&seconds=0").await;
     assert_eq!(both.json()["window_seconds"], 20, "window wins; the former name is then ignored");
+}
+
+#[tokio::test]
+async fn a_window_with_more_samples_than_max_points_is_reduced_per_interval() {
+    let world = spawn().await;
+    world.record_classic_scenario().await;
+    let all = world.get("/window?window=60&max_points=4").await.json();
+    assert_eq!((all["downsampled"].as_bool(), all["sample_count"].as_u64()), (Some(false), Some(4)));
+    assert_eq!(all["interval_ms"], serde_json::Value::Null);
+    assert_eq!(sizes(&all["samples"]), vec![18, 27, 0, 2]);
+
+    // The four changes happened within milliseconds: in a 60 s window cut into 2 intervals they share one.
+    let reduced = world.get("/window?window=60&max_points=2").await.json();
+    assert_eq!((reduced["downsampled"].as_bool(), reduced["sample_count"].as_u64()), (Some(true), Some(4)));
+    assert_eq!(reduced["interval_ms"], 30_000);
+    let points = reduced["samples"].as_array().unwrap();
+    assert_eq!(points.len(), 1, "{reduced}");
+    assert_eq!(
+        (
+            points[0]["size_bytes"].as_u64(),
+            points[0]["min_size_bytes"].as_u64(),
+            points[0]["max_size_bytes"].as_u64()
+        ),
+        (Some(2), Some(0), Some(27)),
+        "the interval's last size, and its smallest and largest"
+    );
+    for bad in ["0", "10001", "x"] {
+        let answer = world.get(&format!("/window?max_points={bad}")).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "max_points={bad}");
+        assert!(answer.json()["detail"].as_str().unwrap().starts_with("max_points"));
+    }
 }

@@ -107,7 +107,7 @@ pub struct FakeApi {
     pub base: String,
     /// Each request's path and query, as received.
     pub requests: Arc<Mutex<Vec<String>>>,
-    /// Samples recorded by the test; when there are none, `/plot` answers one sample from the listing.
+    /// Samples recorded by the test; when there are none, `/window` answers one sample from the listing.
     pub samples: Arc<Mutex<Vec<ApiSample>>>,
     server: tokio::task::JoinHandle<()>,
 }
@@ -124,6 +124,7 @@ impl FakeApi {
         let state = ApiState { s3, behaviour, requests: Arc::default(), samples: Arc::default() };
         let routes = axum::Router::new()
             .route("/plot", get(plot))
+            .route("/window", get(window))
             .route("/healthz", get(|| async { "ok" }))
             .with_state(state.clone());
         let app = if mount.is_empty() { routes } else { axum::Router::new().nest(mount, routes) };
@@ -145,19 +146,21 @@ impl FakeApi {
     }
 }
 
-async fn plot(
-    State(state): State<ApiState>,
-    OriginalUri(uri): OriginalUri,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
+/// What both routes read: the request logged, the stand-in's failure if it plays one, the bucket, the
+/// window and the samples.
+async fn read(
+    state: &ApiState,
+    uri: &axum::http::Uri,
+    query: &HashMap<String, String>,
+) -> Result<(String, u64, Vec<ApiSample>), Response> {
     state.requests.lock().unwrap().push(uri.to_string());
     if state.behaviour == Behaviour::Unavailable {
         let body = json!({"error": "store unavailable", "detail": "the history store did not answer"});
-        return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+        return Err((StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response());
     }
     let Some(bucket) = query.get("bucket").cloned() else {
         let body = json!({"error": "bad request", "detail": "this stand-in wants ?bucket="});
-        return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+        return Err((StatusCode::BAD_REQUEST, Json(body)).into_response());
     };
     let window: u64 = query.get("window").and_then(|w| w.parse().ok()).unwrap_or(10);
     let mut samples = state.samples.lock().unwrap().clone();
@@ -169,18 +172,51 @@ async fn plot(
             object_count: totals.object_count,
         });
     }
+    Ok((bucket, window, samples))
+}
+
+async fn plot(
+    State(state): State<ApiState>,
+    OriginalUri(uri): OriginalUri,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let (bucket, window, samples) = match read(&state, &uri, &query).await {
+        Ok(read) => read,
+        Err(refusal) => return refusal,
+    };
     let max = samples.iter().max_by_key(|sample| sample.size_bytes).copied();
     put(&state.s3, &bucket, "plots/plot.png", "not really a png").await;
     let url = format!("http://s3.invalid/{bucket}/plots/plot.png?X-Amz-Expires=300");
     Json(json!({
         "bucket": bucket,
         "window_seconds": window,
-        "samples": samples,
         "carry_in": null,
+        "summary": {"sample_count": samples.len()},
         "max": max,
         "key": "plots/plot.png",
         "url": url,
         "expires_in": 300,
+    }))
+    .into_response()
+}
+
+async fn window(
+    State(state): State<ApiState>,
+    OriginalUri(uri): OriginalUri,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let (bucket, window, samples) = match read(&state, &uri, &query).await {
+        Ok(read) => read,
+        Err(refusal) => return refusal,
+    };
+    Json(json!({
+        "bucket": bucket,
+        "window_seconds": window,
+        "carry_in": null,
+        "sample_count": samples.len(),
+        "downsampled": false,
+        "interval_ms": null,
+        "samples": samples,
     }))
     .into_response()
 }
