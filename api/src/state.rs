@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use domain::{BucketName, Clock, History, LATEST_PLOT_KEY, ObjectKey};
+use domain::{BucketName, Clock, History, LATEST_PLOT_KEY, ObjectKey, PLOT_RENDERS_PREFIX, fnv1a};
 
 /// What the api is configured with.
 #[derive(Debug, Clone)]
@@ -19,6 +19,13 @@ impl ApiConfig {
         let (stem, extension) = LATEST_PLOT_KEY.rsplit_once('.').unwrap_or((LATEST_PLOT_KEY, "png"));
         ObjectKey::parse(format!("{stem}-{bucket}.{extension}")).unwrap_or(latest)
     }
+
+    /// Where the render of a plot is stored: named by a hash of everything the image shows (`inputs`), so
+    /// requests for the same image share one object.
+    pub fn render_key(inputs: &str) -> ObjectKey {
+        ObjectKey::parse(format!("{PLOT_RENDERS_PREFIX}{:016x}.png", fnv1a(inputs.as_bytes())))
+            .expect("a hex name under the renders prefix is a valid key")
+    }
 }
 
 /// Everything a request needs, built once at start and shared.
@@ -35,8 +42,8 @@ struct Inner {
 }
 
 impl AppState {
-    pub fn new(history: Arc<dyn History>, s3: aws_sdk_s3::Client, config: ApiConfig) -> Self {
-        Self { inner: Arc::new(Inner { history, s3, config, clock: domain::system_clock() }) }
+    pub fn new(history: Arc<dyn History>, s3: aws_sdk_s3::Client, config: ApiConfig, clock: Clock) -> Self {
+        Self { inner: Arc::new(Inner { history, s3, config, clock }) }
     }
 
     pub fn history(&self) -> &dyn History {

@@ -97,7 +97,7 @@ pub struct WindowSummary {
     "summary": {"sample_count": 1, "first": {"ts": 1795688421000_i64, "size_bytes": 18, "object_count": 1},
                 "last": {"ts": 1795688421000_i64, "size_bytes": 18, "object_count": 1}, "min_size_bytes": 18, "max_size_bytes": 18},
     "max": {"ts": 1795688421000_i64, "size_bytes": 18, "object_count": 1},
-    "key": "plots/plot.png", "url": "http://127.0.0.1:4566/size-tracking-local/plots/plot.png?X-Amz-Signature=…", "expires_in": 300
+    "key": "plots/renders/3f6c2a9e1b7d4c05.png", "url": "http://127.0.0.1:4566/size-tracking-local/plots/renders/3f6c2a9e1b7d4c05.png?X-Amz-Signature=…", "expires_in": 300
 }))]
 pub struct PlotView {
     pub bucket: String,
@@ -111,7 +111,9 @@ pub struct PlotView {
     pub summary: WindowSummary,
     /// The all-time max, if anything was ever recorded.
     pub max: Option<SampleView>,
-    /// Where the PNG was stored in the configured bucket.
+    /// Where the PNG is stored in the configured bucket: `plots/renders/<hash>.png`, named by what it shows,
+    /// so identical requests share it (expired after a day). The bucket's latest plot is also at
+    /// `plots/plot.png` (another bucket's at `plots/plot-<bucket>.png`).
     pub key: String,
     /// A presigned GET URL for the PNG.
     pub url: String,

@@ -9,6 +9,7 @@ mod bytes;
 mod change;
 mod clock;
 mod error;
+mod hash;
 mod key;
 mod limits;
 mod port;
@@ -21,8 +22,11 @@ pub use bytes::human_bytes;
 pub use change::{ApplyOutcome, ChangeKind, ObjectChange, SkipReason};
 pub use clock::{Clock, system_clock};
 pub use error::{ErrorChain, StoreError};
+pub use hash::fnv1a;
 pub use key::ObjectKey;
-pub use limits::{LATEST_PLOT_KEY, MAX_WINDOW_SECONDS, PLOTS_PREFIX, TOMBSTONE_LIFETIME};
+pub use limits::{
+    LATEST_PLOT_KEY, MAX_WINDOW_SECONDS, PLOT_RENDERS_PREFIX, PLOTS_PREFIX, TOMBSTONE_LIFETIME,
+};
 pub use port::{ChangeResult, History, Ledger, SizeStore};
 pub use sample::{Sample, Totals, Window};
 pub use sequencer::Sequencer;

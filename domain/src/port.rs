@@ -50,7 +50,7 @@ pub trait Ledger: Send + Sync {
         Some(crate::TOMBSTONE_LIFETIME)
     }
 
-    /// Keeps changes too old to apply safely (older than [`crate::TOMBSTONE_LIFETIME`]: the tombstone that
+    /// Keeps changes too old to apply safely (older than [`Self::tombstone_lifetime`]: the tombstone that
     /// would refuse one may be gone) until reconcile settles their keys from the bucket. Parking one twice
     /// keeps it once.
     async fn park(&self, changes: &[ObjectChange]) -> Result<(), StoreError>;

@@ -30,6 +30,9 @@ export const HISTORY_GSI = onlyIndexName('history');
 /** Keys under this prefix never change the tracked size; the api writes only here. */
 export const PLOTS_PREFIX = 'plots/';
 
+/** Where the api stores each rendered plot (`domain::PLOT_RENDERS_PREFIX`); expired after a day. */
+export const PLOT_RENDERS_PREFIX = `${PLOTS_PREFIX}renders/`;
+
 /** The API Gateway stage; PlotApiUrl ends with `/dev/`. */
 export const API_STAGE = 'dev';
 

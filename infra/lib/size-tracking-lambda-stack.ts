@@ -6,7 +6,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { PLOTS_PREFIX, RUST_LOG } from './constants';
+import { PLOT_RENDERS_PREFIX, PLOTS_PREFIX, RUST_LOG } from './constants';
 import { removalPolicyFor } from './lambda-code';
 import { RustFunction } from './rust-function';
 import { TrackerAlarms } from './tracker-alarms';
@@ -86,6 +86,8 @@ export class SizeTrackingLambdaStack extends Stack {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'tracked-bucket/',
+      // Each rendered plot is stored under a name of its own; a day later nobody holds a link to it.
+      lifecycleRules: [{ id: 'ExpirePlotRenders', prefix: PLOT_RENDERS_PREFIX, expiration: Duration.days(1) }],
       removalPolicy,
       autoDeleteObjects: props.dev,
     });

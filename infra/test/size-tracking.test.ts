@@ -47,6 +47,12 @@ describe('SizeTrackingLambdaStack', () => {
     assert.deepEqual(logs.resource.Properties.BucketEncryption, bucket.Properties.BucketEncryption);
   });
 
+  test('rendered plots (plots/renders/) expire a day after they are written, nothing else does', () => {
+    assert.deepEqual(bucket.Properties.LifecycleConfiguration, {
+      Rules: [{ Id: 'ExpirePlotRenders', Prefix: 'plots/renders/', ExpirationInDays: 1, Status: 'Enabled' }],
+    });
+  });
+
   test('S3 may deliver the tracked bucket\'s access logs, and only those, to the log bucket', () => {
     const logs = resourceNamed(t, 'AWS::S3::Bucket', 'AccessLogs');
     const policy = Object.values<any>(t.findResources('AWS::S3::BucketPolicy')).find(

@@ -35,7 +35,9 @@ async fn the_driver_scenario_is_tracked_and_plotted() {
     let served = reqwest::get(&summary.plot.url).await.unwrap();
     assert_eq!(served.status(), 200);
     assert_eq!(served.bytes().await.unwrap(), stored);
-    let tampered = summary.plot.url.replace("plots/plot.png", "plots/other.png");
+    assert!(summary.plot.key.starts_with("plots/renders/"), "{}", summary.plot.key);
+    let tampered = summary.plot.url.replace(&summary.plot.key, "plots/other.png");
+    assert_ne!(tampered, summary.plot.url);
     assert_eq!(reqwest::get(&tampered).await.unwrap().status(), 403);
 
     // Only what the scenario leaves is left: assignment2.txt (and the plot).

@@ -45,11 +45,10 @@ pub struct ItemFailure {
     pub item_identifier: String,
 }
 
-/// Handles one invocation. A single notification that fails fails the invocation, so Lambda retries it
-/// (and, after its retries, sends it to the on-failure destination); in an SQS batch each message fails
-/// alone and is named in `batchItemFailures`, so SQS delivers just it again. The records of every message
-/// of a batch go to the ledger as one batch. Applying is idempotent, so a
-/// redelivery is safe.
+/// Handles one invocation. In an SQS batch (how events arrive from the events queue) the records of every
+/// message go to the ledger as one batch, and each message that fails is named in `batchItemFailures`, so
+/// SQS delivers just it again. A single notification invoked directly that fails fails the invocation, so
+/// Lambda retries it. Applying is idempotent, so a redelivery is safe.
 pub async fn handle(tracker: &Tracker, payload: serde_json::Value) -> Result<Answer, HandlerError> {
     Ok(handle_counted(tracker, payload).await?.0)
 }

@@ -10,9 +10,10 @@ use crate::error::{ApiError, ErrorBody};
 use crate::params::{self, BucketQuery, DEFAULT_EXPIRES_SECONDS, Params, RequestedBucket};
 use crate::plot::{PlotInput, render_png};
 use crate::routes::presign::presigned_get;
-use crate::routes::window::read_window;
-use crate::state::AppState;
+use crate::routes::window::{ReadWindow, read_window_ending};
+use crate::state::{ApiConfig, AppState};
 use crate::views::{PlotView, PngImage, SampleView};
+use domain::{BucketName, ObjectKey, Sample};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -30,7 +31,9 @@ fn wants_png(headers: &HeaderMap) -> bool {
 
 /// Plots the last `window` seconds and the all-time max, stores the PNG in the bucket and links to it.
 ///
-/// With `Accept: image/png` the answer is the image itself.
+/// The window ends on the next whole second, and the PNG is stored under a name made of what it shows
+/// (`plots/renders/<hash>.png`), so identical requests render once and share it; each new render is also
+/// the bucket's latest plot (`plots/plot.png`). With `Accept: image/png` the answer is the image itself.
 #[utoipa::path(get, path = "/plot", tag = "plot", params(PlotQuery, BucketQuery),
     responses(
         (status = 200, description = "The plot was stored; here is where", content(
@@ -49,9 +52,15 @@ pub async fn get_plot(
     RequestedBucket(bucket): RequestedBucket,
 ) -> Result<Response, ApiError> {
     let seconds = params::window_seconds("window", query.window.as_deref())?;
-    let (read, max) = tokio::try_join!(read_window(&state, &bucket, seconds), async {
+    let to = (state.now_ms().div_euclid(RENDER_END_MS) + 1) * RENDER_END_MS;
+    let (read, max) = tokio::try_join!(read_window_ending(&state, &bucket, seconds, to), async {
         state.history().max(&bucket).await.map_err(ApiError::from)
     })?;
+    let render_key = ApiConfig::render_key(&read.render_inputs(&bucket, seconds, max.as_ref()));
+    if !wants_png(&headers) && stored(&state, &render_key).await? {
+        // The same image was rendered before: share it.
+        return plot_answer(&state, &bucket, seconds, &read, max.as_ref(), &render_key).await;
+    }
 
     let points: Vec<(i64, u64)> = read.window.samples.iter().map(|s| (s.ts_ms, s.size_bytes)).collect();
     let bucket_name = bucket.to_string();
@@ -73,22 +82,52 @@ pub async fn get_plot(
     .map_err(|e| ApiError::internal("rendering the plot", e))?
     .map_err(|e| ApiError::internal("rendering the plot", e))?;
 
-    let key = state.config().plot_key_for(&bucket);
+    // The render under its own name, and the bucket's latest plot.
+    let latest_key = state.config().plot_key_for(&bucket);
+    tokio::try_join!(put_png(&state, &render_key, &png), put_png(&state, &latest_key, &png))?;
+    if wants_png(&headers) {
+        return Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response());
+    }
+    plot_answer(&state, &bucket, seconds, &read, max.as_ref(), &render_key).await
+}
+
+/// A plot's window ends on the next whole second: requests for the same window within one second show the
+/// same image, rendered once (a sample recorded in between changes what the image shows, and so its name).
+const RENDER_END_MS: i64 = 1_000;
+
+async fn put_png(state: &AppState, key: &ObjectKey, png: &[u8]) -> Result<(), ApiError> {
     state
         .s3()
         .put_object()
         .bucket(state.config().default_bucket.as_str())
         .key(key.as_str())
         .content_type("image/png")
-        .body(ByteStream::from(png.clone()))
+        .body(ByteStream::from(png.to_vec()))
         .send()
         .await
-        .map_err(|e| ApiError::unavailable("S3", e))?;
+        .map(drop)
+        .map_err(|e| ApiError::unavailable("S3", e))
+}
 
-    if wants_png(&headers) {
-        return Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response());
+/// Whether `key` is stored in the plots' bucket.
+async fn stored(state: &AppState, key: &ObjectKey) -> Result<bool, ApiError> {
+    let bucket = state.config().default_bucket.as_str();
+    match state.s3().head_object().bucket(bucket).key(key.as_str()).send().await {
+        Ok(_) => Ok(true),
+        Err(error) if error.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(false),
+        Err(error) => Err(ApiError::unavailable("S3", error)),
     }
-    let url = presigned_get(&state, &key, DEFAULT_EXPIRES_SECONDS).await?;
+}
+
+async fn plot_answer(
+    state: &AppState,
+    bucket: &BucketName,
+    seconds: u64,
+    read: &ReadWindow,
+    max: Option<&Sample>,
+    key: &ObjectKey,
+) -> Result<Response, ApiError> {
+    let url = presigned_get(state, key, DEFAULT_EXPIRES_SECONDS).await?;
     Ok(Json(PlotView {
         bucket: bucket.to_string(),
         window_seconds: seconds,
@@ -96,7 +135,7 @@ pub async fn get_plot(
         to: read.to,
         carry_in: read.window.carry_in.as_ref().map(SampleView::from),
         summary: read.summary(),
-        max: max.as_ref().map(SampleView::from),
+        max: max.map(SampleView::from),
         key: key.to_string(),
         url,
         expires_in: DEFAULT_EXPIRES_SECONDS,

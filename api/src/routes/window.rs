@@ -46,7 +46,16 @@ pub(crate) async fn read_window(
     bucket: &BucketName,
     seconds: u64,
 ) -> Result<ReadWindow, ApiError> {
-    let to = state.now_ms();
+    read_window_ending(state, bucket, seconds, state.now_ms()).await
+}
+
+/// The window of `seconds` ending at `to` (epoch ms).
+pub(crate) async fn read_window_ending(
+    state: &AppState,
+    bucket: &BucketName,
+    seconds: u64,
+    to: i64,
+) -> Result<ReadWindow, ApiError> {
     let from = to - (seconds as i64) * 1000;
     let window = state.history().window(bucket, from, to).await?;
     Ok(ReadWindow { from, to, window })
@@ -66,6 +75,34 @@ impl ReadWindow {
             interval_ms,
             samples,
         }
+    }
+
+    /// Everything a plot of this window shows, as text: the bucket, the window and its end, the size it
+    /// opens with, its samples (through the last one and their number) and the all-time max. Equal for
+    /// two reads exactly when their plots are the same image.
+    pub(crate) fn render_inputs(
+        &self,
+        bucket: &BucketName,
+        seconds: u64,
+        max: Option<&domain::Sample>,
+    ) -> String {
+        let sample = |s: Option<&domain::Sample>| {
+            s.map_or_else(|| "-".to_owned(), |s| format!("{}:{}:{}", s.ts_ms, s.size_bytes, s.object_count))
+        };
+        let samples = &self.window.samples;
+        let digest = samples
+            .iter()
+            .fold(0u64, |hash, s| domain::fnv1a(format!("{hash}:{}:{}", s.ts_ms, s.size_bytes).as_bytes()));
+        format!(
+            "v1|{bucket}|{seconds}|{}|{}|{}|{}|{digest:016x}|{}|{}x{}",
+            self.to,
+            sample(self.window.carry_in.as_ref()),
+            samples.len(),
+            sample(samples.last()),
+            sample(max),
+            crate::plot::WIDTH,
+            crate::plot::HEIGHT,
+        )
     }
 
     pub(crate) fn summary(&self) -> WindowSummary {

@@ -27,7 +27,9 @@ async fn plot_stores_the_png_and_links_to_the_same_bytes() {
     );
     assert_eq!((summary["min_size_bytes"].as_u64(), summary["max_size_bytes"].as_u64()), (Some(0), Some(27)));
     assert_eq!(body["max"]["size_bytes"], 27);
-    assert_eq!(body["key"], "plots/plot.png");
+    // The render under a name of its own; the latest plot at plots/plot.png, the same image.
+    let render = body["key"].as_str().unwrap();
+    assert!(render.starts_with("plots/renders/") && render.ends_with(".png"), "{render}");
     assert_eq!(body["expires_in"], 300);
 
     let stored =
@@ -130,7 +132,7 @@ async fn another_bucket_is_plotted_beside_the_default_plot() {
 
     let answer = world.get("/plot?bucket=other-bucket").await;
     assert_eq!(answer.status, StatusCode::OK);
-    assert_eq!(answer.json()["key"], "plots/plot-other-bucket.png");
+    assert!(answer.json()["key"].as_str().unwrap().starts_with("plots/renders/"));
     assert_eq!(answer.json()["bucket"], "other-bucket");
     let other = object("plots/plot-other-bucket.png").await;
     assert!(other.starts_with(b"\x89PNG"));
@@ -200,4 +202,57 @@ async fn a_window_with_more_samples_than_max_points_is_reduced_per_interval() {
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "max_points={bad}");
         assert!(answer.json()["detail"].as_str().unwrap().starts_with("max_points"));
     }
+}
+
+#[tokio::test]
+async fn identical_plots_render_once_and_share_one_object() {
+    let world = spawn().await;
+    world.record_classic_scenario().await;
+    let now = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(chrono_now_ms()));
+    let clock_now = std::sync::Arc::clone(&now);
+    let clock: domain::Clock =
+        std::sync::Arc::new(move || clock_now.load(std::sync::atomic::Ordering::SeqCst));
+    let app = api::Application::build_with_clock(
+        world.store.clone(),
+        world.s3.clone(),
+        world.bucket.clone(),
+        clock,
+    )
+    .router();
+    let plot = |uri: &'static str| {
+        let app = app.clone();
+        async move {
+            let response = tower::ServiceExt::oneshot(app, Request::get(uri).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+            serde_json::from_slice::<serde_json::Value>(&body).unwrap()["key"].as_str().unwrap().to_owned()
+        }
+    };
+    let latest_exists = || async {
+        world.s3.head_object().bucket(world.bucket.as_str()).key("plots/plot.png").send().await.is_ok()
+    };
+    let first = plot("/plot?window=60").await;
+    assert!(latest_exists().await);
+    world.s3.delete_object().bucket(world.bucket.as_str()).key("plots/plot.png").send().await.unwrap();
+
+    // The same request in the same second: the stored render is shared, nothing is rendered or written.
+    now.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(plot("/plot?window=60").await, first);
+    assert!(!latest_exists().await, "a shared render writes nothing");
+    let stored = world.s3.get_object().bucket(world.bucket.as_str()).key(&first).send().await.unwrap();
+    assert!(stored.body.collect().await.unwrap().into_bytes().starts_with(b"\x89PNG"));
+
+    // Another window, or the window a second later, is another image.
+    assert_ne!(plot("/plot?window=30").await, first);
+    now.fetch_add(1_000, std::sync::atomic::Ordering::SeqCst);
+    assert_ne!(plot("/plot?window=60").await, first);
+    assert!(latest_exists().await, "a new render is the latest plot");
+}
+
+/// Now, in epoch milliseconds, away from a second's boundary (so that adding 1 ms stays in the second).
+fn chrono_now_ms() -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    now - now % 1_000 + 100
 }

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use domain::{BucketName, ObjectKey, StoreError};
+use domain::{BucketName, ObjectKey, StoreError, fnv1a};
 
 use crate::attributes::{Item, n, number, s};
 use crate::errors::{OrStore, corrupt};
@@ -64,13 +64,6 @@ pub(crate) fn layout_row(bucket: &BucketName) -> Item {
 
 pub(crate) fn row_key(pk: String, sk: &str) -> Item {
     Item::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
-}
-
-/// FNV-1a, 64 bits: a stable hash (the partition of a key must never change between versions).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// The layouts of the buckets met so far, and the one new buckets get.
@@ -184,14 +177,6 @@ pub(crate) async fn record_layout(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_hash_is_fnv1a() {
-        // The published FNV-1a 64 test vectors: the partition of a key must never change.
-        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
-    }
 
     #[test]
     fn the_unspread_layout_names_the_rows_as_before() {

@@ -37,12 +37,6 @@ impl DynamoLedger {
         self
     }
 
-    /// The layout given to buckets this ledger meets first (a bucket keeps the one recorded for it).
-    pub fn with_layout_for_new_buckets(mut self, layout: Layout) -> Self {
-        self.layouts = Arc::new(Layouts::new(layout));
-        self
-    }
-
     /// Opens the connection to DynamoDB (TLS included) with one cheap read, so that the first event after
     /// a cold start does not pay for it. A failure here is only logged: events report their own.
     pub async fn warm_up(&self) {
