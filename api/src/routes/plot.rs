@@ -109,12 +109,14 @@ async fn put_png(state: &AppState, key: &ObjectKey, png: &[u8]) -> Result<(), Ap
         .map_err(|e| ApiError::unavailable("S3", e))
 }
 
-/// Whether `key` is stored in the plots' bucket.
+/// Whether `key` is stored in the plots' bucket. S3 answers a missing key with 403 to a caller it does
+/// not let list the bucket; here that only means rendering again (a write that is refused still fails).
 async fn stored(state: &AppState, key: &ObjectKey) -> Result<bool, ApiError> {
     let bucket = state.config().default_bucket.as_str();
     match state.s3().head_object().bucket(bucket).key(key.as_str()).send().await {
         Ok(_) => Ok(true),
         Err(error) if error.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(false),
+        Err(error) if error.raw_response().is_some_and(|r| r.status().as_u16() == 403) => Ok(false),
         Err(error) => Err(ApiError::unavailable("S3", error)),
     }
 }
