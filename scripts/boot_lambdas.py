@@ -8,6 +8,7 @@ the bucket on moto, the invocation events, and the checks of each function's ans
     python boot_lambdas.py wait-moto ENDPOINT SECONDS
     python boot_lambdas.py tables ENDPOINT TABLES_JSON HISTORY_NAME INDEX_NAME
     python boot_lambdas.py bucket ENDPOINT NAME
+    python boot_lambdas.py fresh-notification FIXTURE > event.json
     python boot_lambdas.py apigw-event FIXTURE PATH > event.json
     python boot_lambdas.py function-env FUNCTIONS_JSON FUNCTION ENDPOINT [VAR=VALUE]... > env.json
     python boot_lambdas.py check-tracker RESULT EVENT ENDPOINT HISTORY_NAME
@@ -20,6 +21,7 @@ subcommands that talk to moto need boto3 (moto's venv); the others only the stan
 
 from __future__ import annotations
 
+import datetime
 import json
 import sys
 import time
@@ -138,6 +140,16 @@ def bucket(endpoint: str, name: str) -> None:
     client("s3", endpoint).create_bucket(Bucket=name)
 
 
+def fresh_notification(fixture: str) -> None:
+    """The S3 notification of `fixture` as if it happened now: the tracker parks events older than its
+    tombstone lifetime, and the fixture's own eventTime ages."""
+    event = json.loads(Path(fixture).read_text())
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    for record in event["Records"]:
+        record["eventTime"] = now
+    json.dump(event, sys.stdout, indent=2)
+
+
 def apigw_event(fixture: str, path: str) -> None:
     """The REST API (v1) proxy event of `fixture`, for GET `path` without a query string."""
     event = json.loads(Path(fixture).read_text())
@@ -253,7 +265,7 @@ def check_driver(result_path: str, endpoint: str, bucket_name: str) -> None:
 def main() -> None:
     commands = {"contract": contract, "unzip": unzip, "elf-arm64": elf_arm64, "elf-x86-64": elf_x86_64,
                 "wait-moto": wait_moto, "tables": tables, "bucket": bucket,
-                "apigw-event": apigw_event, "function-env": function_env, "check-tracker": check_tracker,
+                "apigw-event": apigw_event, "fresh-notification": fresh_notification, "function-env": function_env, "check-tracker": check_tracker,
                 "check-api": check_api, "check-driver": check_driver}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
