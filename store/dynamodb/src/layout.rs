@@ -58,7 +58,7 @@ impl Layout {
 }
 
 /// The row that records a bucket's layout.
-pub(crate) fn layout_row(bucket: &BucketName) -> Item {
+fn layout_row(bucket: &BucketName) -> Item {
     row_key(format!("layout#{bucket}"), "-")
 }
 
@@ -66,17 +66,13 @@ pub(crate) fn row_key(pk: String, sk: &str) -> Item {
     Item::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
 }
 
-/// The layouts of the buckets met so far, and the one new buckets get.
+/// The layouts of the buckets met so far (a new bucket gets [`Layout::DEFAULT`]).
+#[derive(Default)]
 pub(crate) struct Layouts {
-    for_new_buckets: Layout,
     known: Mutex<HashMap<BucketName, Layout>>,
 }
 
 impl Layouts {
-    pub(crate) fn new(for_new_buckets: Layout) -> Self {
-        Self { for_new_buckets, known: Mutex::new(HashMap::new()) }
-    }
-
     /// Drops what is known of the bucket's layout: its rows were found moved (see [`crate::relayout`]).
     pub(crate) fn forget(&self, bucket: &BucketName) {
         self.known.lock().unwrap_or_else(|p| p.into_inner()).remove(bucket);
@@ -96,25 +92,45 @@ impl Layouts {
         let layout = match read_layout(client, table, bucket).await? {
             Some(layout) => layout,
             None => {
-                let unspread_rows = unthrottled(|| {
-                    client
-                        .get_item()
-                        .table_name(table)
-                        .set_key(Some(Layout::UNSPREAD.totals_row(bucket, 0)))
-                        .consistent_read(true)
-                        .projection_expression("pk")
-                        .send()
-                })
-                .await
-                .or_store()?;
-                let layout =
-                    if unspread_rows.item().is_some() { Layout::UNSPREAD } else { self.for_new_buckets };
+                let layout = if has_unspread_rows(client, table, bucket).await? {
+                    Layout::UNSPREAD
+                } else {
+                    Layout::DEFAULT
+                };
                 record_layout(client, table, bucket, layout).await?
             }
         };
         self.known.lock().unwrap_or_else(|p| p.into_inner()).insert(bucket.clone(), layout);
         Ok(layout)
     }
+}
+
+/// Whether the bucket has a totals row from before layouts (the unspread one).
+pub(crate) async fn has_unspread_rows(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    bucket: &BucketName,
+) -> Result<bool, StoreError> {
+    let output = unthrottled(|| {
+        client
+            .get_item()
+            .table_name(table)
+            .set_key(Some(Layout::UNSPREAD.totals_row(bucket, 0)))
+            .consistent_read(true)
+            .projection_expression("pk")
+            .send()
+    })
+    .await
+    .or_store()?;
+    Ok(output.item().is_some())
+}
+
+/// The row that records `layout` for `bucket`.
+pub(crate) fn layout_item(bucket: &BucketName, layout: Layout) -> Item {
+    let mut item = layout_row(bucket);
+    item.insert("object_partitions".into(), n(layout.object_partitions));
+    item.insert("totals_shards".into(), n(layout.totals_shards));
+    item
 }
 
 pub(crate) async fn read_layout(
@@ -149,9 +165,7 @@ pub(crate) async fn record_layout(
     bucket: &BucketName,
     layout: Layout,
 ) -> Result<Layout, StoreError> {
-    let mut item = layout_row(bucket);
-    item.insert("object_partitions".into(), n(layout.object_partitions));
-    item.insert("totals_shards".into(), n(layout.totals_shards));
+    let item = layout_item(bucket, layout);
     let put = unthrottled(|| {
         client
             .put_item()

@@ -11,7 +11,7 @@ use futures::stream::{self, StreamExt};
 
 use crate::LedgerTables;
 use crate::chunk::{CHANGES_PER_CHUNK, ChunkWriter};
-use crate::layout::{Layout, Layouts, row_key};
+use crate::layout::{Layouts, row_key};
 use crate::parking;
 use crate::sampling::Sampler;
 
@@ -29,7 +29,7 @@ pub struct DynamoLedger {
 
 impl DynamoLedger {
     pub fn new(client: aws_sdk_dynamodb::Client, tables: LedgerTables) -> Self {
-        Self { client, tables, clock: system_clock(), layouts: Arc::new(Layouts::new(Layout::DEFAULT)) }
+        Self { client, tables, clock: system_clock(), layouts: Arc::default() }
     }
 
     pub fn with_clock(mut self, clock: Clock) -> Self {

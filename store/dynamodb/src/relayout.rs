@@ -14,9 +14,9 @@
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
 use domain::{BucketName, ObjectKey, StoreError};
 
-use crate::attributes::{Item, n, string};
+use crate::attributes::{Item, string};
 use crate::errors::{OrStore, corrupt};
-use crate::layout::{Layout, layout_row, read_layout, row_key};
+use crate::layout::{Layout, has_unspread_rows, layout_item, read_layout, record_layout, row_key};
 use crate::retry::{Failure, MAX_ATTEMPTS, back_off, classify};
 
 /// What a relayout did.
@@ -44,15 +44,11 @@ pub async fn relayout(
     match read_layout(client, index_table, bucket).await? {
         Some(layout) if layout != Layout::UNSPREAD => return Ok(Relayout::Already(layout)),
         Some(_) => {}
-        None => {
-            let old = Layout::UNSPREAD.totals_row(bucket, 0);
-            let exists =
-                client.get_item().table_name(index_table).set_key(Some(old)).consistent_read(true).send();
-            if exists.await.or_store()?.item().is_none() {
-                crate::layout::record_layout(client, index_table, bucket, to).await?;
-                return Ok(Relayout::Already(to));
-            }
+        None if !has_unspread_rows(client, index_table, bucket).await? => {
+            record_layout(client, index_table, bucket, to).await?;
+            return Ok(Relayout::Already(to));
         }
+        None => {}
     }
     let totals = mark_moved(client, index_table, bucket).await?;
     let keys = move_key_rows(client, index_table, bucket, to).await?;
@@ -75,9 +71,7 @@ pub async fn relayout(
             return Err(error).or_store();
         }
     }
-    let mut layout = layout_row(bucket);
-    layout.insert("object_partitions".into(), n(to.object_partitions));
-    layout.insert("totals_shards".into(), n(to.totals_shards));
+    let layout = layout_item(bucket, to);
     client.put_item().table_name(index_table).set_item(Some(layout)).send().await.or_store()?;
     Ok(Relayout::Moved { keys, layout: to })
 }
