@@ -284,15 +284,22 @@ impl Ledger for SqliteStore {
                         record(&tx, bucket, totals.shifted(delta), last_ts, clock).or_store()?,
                     );
                 }
+                // Each bucket's totals after the batch, read once for a bucket the batch did not change.
+                let mut totals_after: HashMap<&BucketName, Totals> =
+                    samples.iter().map(|(bucket, sample)| (*bucket, sample.totals())).collect();
                 let mut results = Vec::with_capacity(decided.len());
                 for (&index, transition) in coalesced.deciding.iter().zip(decided) {
                     let bucket = &changes[index].bucket;
                     results.push(Ok(match transition {
                         Transition::Apply { .. } => ApplyOutcome::Applied(samples[bucket].clone()),
                         Transition::Skip(reason) => {
-                            let totals = match samples.get(bucket) {
-                                Some(sample) => sample.totals(),
-                                None => read_totals(&tx, bucket.as_str()).or_store()?.0,
+                            let totals = match totals_after.get(bucket) {
+                                Some(totals) => *totals,
+                                None => {
+                                    let totals = read_totals(&tx, bucket.as_str()).or_store()?.0;
+                                    totals_after.insert(bucket, totals);
+                                    totals
+                                }
                             };
                             ApplyOutcome::Skipped { reason, totals }
                         }
