@@ -7,7 +7,6 @@ use serde::Serialize;
 use crate::Tracker;
 use crate::event::{Envelope, EventError, Notification, envelope_from_value};
 use crate::metrics::Counts;
-use crate::report::Outcome;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
@@ -61,10 +60,9 @@ pub async fn handle_counted(
     let mut counts = Counts::default();
     match envelope_from_value(payload)? {
         Envelope::Single(notification) => {
-            let reports = tracker.handle(&notification).await?;
-            counts.add(&reports);
-            let applied = reports.iter().filter(|r| r.outcome == Outcome::Applied).count();
-            let summary = Summary { records: reports.len(), applied, skipped: reports.len() - applied };
+            counts.add(&tracker.handle(&notification).await?);
+            let skipped = counts.skipped + counts.parked;
+            let summary = Summary { records: counts.applied + skipped, applied: counts.applied, skipped };
             Ok((Answer::Summary(summary), counts))
         }
         Envelope::Sqs(messages) => {

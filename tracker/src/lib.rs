@@ -14,7 +14,7 @@ mod report;
 mod rules;
 mod tracking;
 
-pub use current::CurrentObjects;
+pub use current::{CurrentObjectError, CurrentObjects};
 pub use report::{Outcome, RecordReport, SkipReason};
 pub use rules::TrackingRules;
 pub use tracking::{TrackError, Tracker};

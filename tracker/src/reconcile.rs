@@ -2,9 +2,9 @@
 //! of parked events: run once when an existing bucket joins, after a redrive of old events, and by the
 //! local stack at every start.
 
-use domain::{BucketName, ChangeKind, Ledger, ObjectChange, ObjectKey, StoreError, Totals};
+use domain::{BucketName, Ledger, ObjectKey, StoreError, Totals};
 
-use crate::current::CurrentObjects;
+use crate::current::{CurrentObjectError, CurrentObjects};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {
@@ -14,13 +14,8 @@ pub enum ReconcileError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    #[error("reading the current state of s3://{bucket}/{key} failed: {}", domain::ErrorChain(.source.as_ref()))]
-    CurrentObject {
-        bucket: BucketName,
-        key: ObjectKey,
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
+    #[error(transparent)]
+    CurrentObject(#[from] CurrentObjectError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -100,11 +95,7 @@ pub async fn settle_parked(
     }
     let mut settled = Vec::with_capacity(parked.len());
     for change in &parked {
-        let size = current.size_of(&change.bucket, &change.key).await.map_err(|source| {
-            ReconcileError::CurrentObject { bucket: change.bucket.clone(), key: change.key.clone(), source }
-        })?;
-        let kind = size.map_or(ChangeKind::Removed, |size| ChangeKind::Created { size });
-        settled.push(ObjectChange { kind, ..change.clone() });
+        settled.push(current.as_it_is_now(change, change.sequencer.clone()).await?);
     }
     for result in ledger.apply_batch(&settled).await {
         result.map_err(StoreError::Shared)?;

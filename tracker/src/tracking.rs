@@ -1,10 +1,10 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use domain::{ApplyOutcome, ChangeKind, Clock, Ledger, ObjectChange, StoreError, system_clock};
+use domain::{ApplyOutcome, Clock, Ledger, ObjectChange, StoreError, system_clock};
 
 use crate::TrackingRules;
-use crate::current::CurrentObjects;
+use crate::current::{CurrentObjectError, CurrentObjects};
 use crate::event::{Notification, Record};
 use crate::report::{RecordReport, SkipReason};
 
@@ -13,13 +13,8 @@ use crate::report::{RecordReport, SkipReason};
 pub enum TrackError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("reading the current state of s3://{bucket}/{key} failed: {}", domain::ErrorChain(.source.as_ref()))]
-    CurrentObject {
-        bucket: domain::BucketName,
-        key: domain::ObjectKey,
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
+    #[error(transparent)]
+    CurrentObject(#[from] CurrentObjectError),
 }
 
 /// Applies notifications to the ledger.
@@ -207,15 +202,8 @@ impl Tracker {
             );
             return Ok(tied);
         };
-        let size = current.size_of(&change.bucket, &change.key).await.map_err(|source| {
-            TrackError::CurrentObject { bucket: change.bucket.clone(), key: change.key.clone(), source }
-        })?;
-        let settled = ObjectChange {
-            sequencer: change.sequencer.successor(),
-            kind: size.map_or(ChangeKind::Removed, |size| ChangeKind::Created { size }),
-            ..change.clone()
-        };
-        tracing::debug!(bucket = %change.bucket, key = %change.key, ?size, "a same-instant tie settled from S3");
+        let settled = current.as_it_is_now(change, change.sequencer.successor()).await?;
+        tracing::debug!(bucket = %change.bucket, key = %change.key, kind = ?settled.kind, "a same-instant tie settled from S3");
         Ok(self.ledger.apply(&settled).await?)
     }
 }
