@@ -90,9 +90,14 @@ impl ReadWindow {
             s.map_or_else(|| "-".to_owned(), |s| format!("{}:{}:{}", s.ts_ms, s.size_bytes, s.object_count))
         };
         let samples = &self.window.samples;
-        let digest = samples
-            .iter()
-            .fold(0u64, |hash, s| domain::fnv1a(format!("{hash}:{}:{}", s.ts_ms, s.size_bytes).as_bytes()));
+        // Chained over the samples' bytes: no allocation per sample, however many the window holds.
+        let digest = samples.iter().fold(0u64, |hash, s| {
+            let mut bytes = [0u8; 24];
+            bytes[..8].copy_from_slice(&hash.to_le_bytes());
+            bytes[8..16].copy_from_slice(&s.ts_ms.to_le_bytes());
+            bytes[16..].copy_from_slice(&s.size_bytes.to_le_bytes());
+            domain::fnv1a(&bytes)
+        });
         format!(
             "v1|{bucket}|{seconds}|{}|{}|{}|{}|{digest:016x}|{}|{}x{}",
             self.to,
