@@ -1,99 +1,126 @@
-//! A window's samples as `/window` answers them: all of them up to `max_points`; past that, one point per
-//! interval (the window cut into `max_points` equal intervals from its start) holding any sample: the
-//! interval's last sample, with its smallest and largest size. The answer's size is then bounded by
-//! `max_points`, whatever the number of samples.
+//! A window as `/window` answers it: every sample, when it holds at most `max_points` and was read raw;
+//! otherwise one point per interval holding any sample — the interval's last sample, with its smallest and
+//! largest size. The intervals are `interval_ms` long, aligned on multiples of it (epoch ms), and a multiple
+//! of the rollup level the window was read at, so each span read lies within one interval and the reduction
+//! is exact. The answer's size is bounded by `max_points`, whatever the number of samples.
 
-use domain::Sample;
+use domain::rollup::{ReducedWindow, Span};
 
 use crate::views::PointView;
 
-/// The points of `samples` (oldest first, all within `from ..= to`), and the interval length when they
-/// were reduced.
-pub fn points(samples: &[Sample], from: i64, to: i64, max_points: usize) -> (Vec<PointView>, Option<i64>) {
-    if samples.len() <= max_points || max_points == 0 {
-        return (samples.iter().map(PointView::from).collect(), None);
+/// The points of `window` (read for `from ..= to`), and the interval length when it was reduced.
+pub fn points(
+    window: &ReducedWindow,
+    from: i64,
+    to: i64,
+    max_points: usize,
+) -> (Vec<PointView>, Option<i64>) {
+    let spans = &window.spans;
+    if spans.len() <= max_points && spans.iter().all(Span::is_single) {
+        return (spans.iter().map(|span| PointView::from(&span.last)).collect(), None);
     }
-    let span = (to - from).max(1);
-    let interval = (span + max_points as i64 - 1) / max_points as i64;
-    let interval_of = |sample: &Sample| ((sample.ts_ms - from).max(0) / interval).min(max_points as i64 - 1);
-    let mut points: Vec<PointView> = Vec::with_capacity(max_points);
-    let mut current: Option<i64> = None;
-    for sample in samples {
-        let index = interval_of(sample);
-        match (current, points.last_mut()) {
-            (Some(open), Some(point)) if open == index => {
-                point.ts = sample.ts_ms;
-                point.size_bytes = sample.size_bytes;
-                point.object_count = sample.object_count;
-                point.min_size_bytes = point.min_size_bytes.min(Some(sample.size_bytes));
-                point.max_size_bytes = point.max_size_bytes.max(Some(sample.size_bytes));
-            }
-            _ => {
-                current = Some(index);
-                points.push(PointView {
-                    min_size_bytes: Some(sample.size_bytes),
-                    max_size_bytes: Some(sample.size_bytes),
-                    ..PointView::from(sample)
-                });
-            }
+    let interval = interval_for(from, to, window.level_ms.unwrap_or(1), max_points);
+    let mut reduced: Vec<(i64, Span)> = Vec::with_capacity(max_points);
+    for span in spans {
+        let index = span.last.ts_ms.div_euclid(interval);
+        match reduced.last_mut() {
+            Some((open, merged)) if *open == index => merged.merge(span),
+            _ => reduced.push((index, span.clone())),
         }
     }
+    let points = reduced
+        .iter()
+        .map(|(_, span)| PointView {
+            min_size_bytes: Some(span.min_size_bytes),
+            max_size_bytes: Some(span.max_size_bytes),
+            ..PointView::from(&span.last)
+        })
+        .collect();
     (points, Some(interval))
+}
+
+/// The shortest multiple of `unit` whose aligned intervals cut `from ..= to` into at most `max_points`.
+fn interval_for(from: i64, to: i64, unit: i64, max_points: usize) -> i64 {
+    let points = max_points.max(1) as i64;
+    let unit = unit.max(1);
+    let width = (to - from).max(0) + 1;
+    // Aligned intervals of length `i` touch at most `width / i + 2` of them.
+    let per_interval = (width + unit * (points - 2).max(1) - 1) / (unit * (points - 2).max(1));
+    let mut interval = unit * per_interval.max(1);
+    while to.div_euclid(interval) - from.div_euclid(interval) + 1 > points {
+        interval = interval.saturating_mul(2);
+    }
+    interval
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::BucketName;
+    use domain::{BucketName, Sample};
 
-    fn samples(sizes: &[(i64, u64)]) -> Vec<Sample> {
-        let bucket = BucketName::parse("b-1").unwrap();
-        sizes
-            .iter()
-            .map(|&(ts_ms, size_bytes)| Sample {
-                bucket: bucket.clone(),
-                ts_ms,
-                size_bytes,
-                object_count: size_bytes / 10,
-            })
-            .collect()
+    fn sample(ts_ms: i64, size_bytes: u64) -> Sample {
+        Sample { bucket: BucketName::parse("b-1").unwrap(), ts_ms, size_bytes, object_count: size_bytes / 10 }
+    }
+
+    fn raw(sizes: &[(i64, u64)]) -> ReducedWindow {
+        let spans = sizes.iter().map(|&(ts, size)| Span::of(&sample(ts, size))).collect();
+        ReducedWindow { carry_in: None, spans, level_ms: None }
     }
 
     #[test]
     fn up_to_max_points_every_sample_is_kept_as_it_is() {
-        let window = samples(&[(1, 18), (2, 27), (3, 0), (4, 2)]);
+        let window = raw(&[(1, 18), (2, 27), (3, 0), (4, 2)]);
         let (points, interval) = points(&window, 0, 10, 4);
         assert_eq!(interval, None);
-        assert_eq!(points, window.iter().map(PointView::from).collect::<Vec<_>>());
+        let expected: Vec<PointView> = window.spans.iter().map(|s| PointView::from(&s.last)).collect();
+        assert_eq!(points, expected);
     }
 
     #[test]
     fn past_max_points_each_interval_keeps_its_last_sample_and_its_extremes() {
-        // 10 000 samples over 0..10 000 ms, cut into 100 intervals of 100 ms.
-        let window: Vec<Sample> =
-            samples(&(0..10_000).map(|i| (i, (i as u64 * 7919) % 1_000)).collect::<Vec<_>>());
-        let (points, interval) = points(&window, 0, 10_000, 100);
-        assert_eq!(interval, Some(100));
-        assert_eq!(points.len(), 100);
-        for (index, point) in points.iter().enumerate() {
-            let inside: Vec<&Sample> = window.iter().filter(|s| s.ts_ms / 100 == index as i64).collect();
+        // 10 000 samples over 0..10 000 ms: at most 100 points, in aligned intervals.
+        let sizes: Vec<(i64, u64)> = (0..10_000).map(|i| (i, (i as u64 * 7919) % 1_000)).collect();
+        let window = raw(&sizes);
+        let (points, interval) = points(&window, 0, 9_999, 100);
+        let interval = interval.expect("reduced");
+        assert!(points.len() <= 100);
+        for point in &points {
+            let index = point.ts.div_euclid(interval);
+            let inside: Vec<&(i64, u64)> =
+                sizes.iter().filter(|s| s.0.div_euclid(interval) == index).collect();
             let last = inside.last().unwrap();
-            assert_eq!(
-                (point.ts, point.size_bytes, point.object_count),
-                (last.ts_ms, last.size_bytes, last.object_count)
-            );
-            assert_eq!(point.min_size_bytes, inside.iter().map(|s| s.size_bytes).min());
-            assert_eq!(point.max_size_bytes, inside.iter().map(|s| s.size_bytes).max());
+            assert_eq!((point.ts, point.size_bytes), (last.0, last.1));
+            assert_eq!(point.min_size_bytes, inside.iter().map(|s| s.1).min());
+            assert_eq!(point.max_size_bytes, inside.iter().map(|s| s.1).max());
         }
     }
 
     #[test]
-    fn empty_intervals_give_no_point_and_the_end_of_the_window_is_in_the_last() {
-        let window = samples(&[(0, 1), (1, 2), (2, 3), (9_999, 4), (10_000, 5)]);
-        let (points, interval) = points(&window, 0, 10_000, 2);
-        assert_eq!(interval, Some(5_000));
-        let kept: Vec<(i64, u64, Option<u64>, Option<u64>)> =
-            points.iter().map(|p| (p.ts, p.size_bytes, p.min_size_bytes, p.max_size_bytes)).collect();
-        assert_eq!(kept, vec![(2, 3, Some(1), Some(3)), (10_000, 5, Some(4), Some(5))]);
+    fn rolled_up_spans_are_reduced_even_when_few() {
+        let mut span = Span::of(&sample(1_000, 5));
+        span.merge(&Span::of(&sample(1_500, 9)));
+        let window = ReducedWindow { carry_in: None, spans: vec![span], level_ms: Some(1_000) };
+        let (points, interval) = points(&window, 0, 3_599_999, 1_000);
+        assert_eq!(interval, Some(4_000));
+        assert_eq!(points.len(), 1);
+        assert_eq!(
+            (points[0].ts, points[0].min_size_bytes, points[0].max_size_bytes),
+            (1_500, Some(5), Some(9))
+        );
+    }
+
+    #[test]
+    fn intervals_are_multiples_of_the_level_and_never_too_many() {
+        for (from, to, unit, most) in [
+            (123_456, 123_456 + 3_600_000, 5_000, 1_000),
+            (7, 7 + 86_400_000, 60_000, 900),
+            (0, 2_678_400_000, 3_600_000, 1),
+            (999, 2_678_400_999, 3_600_000, 2),
+            (5, 10_005, 1, 3),
+        ] {
+            let interval = interval_for(from, to, unit, most);
+            assert_eq!(interval % unit, 0);
+            assert!(to.div_euclid(interval) - from.div_euclid(interval) < most as i64 + 1);
+        }
     }
 }

@@ -13,6 +13,7 @@ mod hash;
 mod key;
 mod limits;
 mod port;
+pub mod rollup;
 mod sample;
 mod sequencer;
 pub mod transition;

@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::rollup::{ReducedWindow, Rollup};
 use crate::{ApplyOutcome, BucketName, ObjectChange, ObjectKey, Sample, StoreError, Totals, Window};
 
 /// The tracker's side of the port: the per-key ledger and the bucket totals it keeps exact.
@@ -68,17 +69,63 @@ pub trait Ledger: Send + Sync {
 /// What applying one change of a batch did.
 pub type ChangeResult = Result<ApplyOutcome, Arc<StoreError>>;
 
-/// The api's side of the port: reading the size history.
+/// The api's side of the port: reading the size history, and keeping its rollups.
 #[async_trait]
 pub trait History: Send + Sync {
-    /// Samples with `from_ms <= ts <= to_ms`, oldest first, every page read, plus the last sample before `from_ms`.
-    async fn window(&self, bucket: &BucketName, from_ms: i64, to_ms: i64) -> Result<Window, StoreError>;
+    /// Samples with `from_ms <= ts <= to_ms`, oldest first, every page read, consistently (a sample that
+    /// [`Self::latest`] answered is among them).
+    async fn samples(&self, bucket: &BucketName, from_ms: i64, to_ms: i64)
+    -> Result<Vec<Sample>, StoreError>;
+
+    /// At most `limit` of the samples with `from_ms <= ts <= to_ms`, oldest first, read consistently.
+    async fn samples_from(
+        &self,
+        bucket: &BucketName,
+        from_ms: i64,
+        to_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Sample>, StoreError>;
+
+    /// The last sample before `before_ms`.
+    async fn carry_in(&self, bucket: &BucketName, before_ms: i64) -> Result<Option<Sample>, StoreError>;
 
     /// The sample with the largest size ever recorded.
     async fn max(&self, bucket: &BucketName) -> Result<Option<Sample>, StoreError>;
 
-    /// The most recent sample.
+    /// The most recent sample, read consistently.
     async fn latest(&self, bucket: &BucketName) -> Result<Option<Sample>, StoreError>;
+
+    /// The stored rollups of `level_ms` whose intervals start in `first_start ..= last_start`.
+    async fn rollups(
+        &self,
+        bucket: &BucketName,
+        level_ms: i64,
+        first_start: i64,
+        last_start: i64,
+    ) -> Result<Vec<Rollup>, StoreError>;
+
+    /// Stores rollups of finished intervals. Storing one again stores the same item: a finished interval's
+    /// samples never change.
+    async fn put_rollups(&self, bucket: &BucketName, rollups: &[Rollup]) -> Result<(), StoreError>;
+
+    /// The samples of `from_ms ..= to_ms` and the last sample before them.
+    async fn window(&self, bucket: &BucketName, from_ms: i64, to_ms: i64) -> Result<Window, StoreError> {
+        let carry_in = self.carry_in(bucket, from_ms).await?;
+        let samples = self.samples(bucket, from_ms, to_ms).await?;
+        Ok(Window { carry_in, samples })
+    }
+
+    /// The window `from_ms ..= to_ms` for `points` points, in about as many items whatever it holds:
+    /// see [`crate::rollup`].
+    async fn reduced_window(
+        &self,
+        bucket: &BucketName,
+        from_ms: i64,
+        to_ms: i64,
+        points: usize,
+    ) -> Result<ReducedWindow, StoreError> {
+        crate::rollup::reduced_window(self, bucket, from_ms, to_ms, points).await
+    }
 }
 
 /// Both sides, as one adapter provides them.

@@ -14,7 +14,7 @@ pub use labels::human_bytes;
 pub const WIDTH: u32 = 1000;
 pub const HEIGHT: u32 = 600;
 /// Roughly the pixel width of the plotting area: more points than this cannot be told apart.
-const COLUMNS: usize = 900;
+pub const COLUMNS: usize = 900;
 const LINE: RGBColor = RGBColor(31, 119, 180);
 
 /// What a plot shows. Sizes are bytes, times epoch milliseconds.

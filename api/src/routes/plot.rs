@@ -53,16 +53,17 @@ pub async fn get_plot(
 ) -> Result<Response, ApiError> {
     let seconds = params::window_seconds("window", query.window.as_deref())?;
     let to = (state.now_ms().div_euclid(RENDER_END_MS) + 1) * RENDER_END_MS;
-    let (read, max) = tokio::try_join!(read_window_ending(&state, &bucket, seconds, to), async {
-        state.history().max(&bucket).await.map_err(ApiError::from)
-    })?;
+    let (read, max) =
+        tokio::try_join!(read_window_ending(&state, &bucket, seconds, to, crate::plot::COLUMNS), async {
+            state.history().max(&bucket).await.map_err(ApiError::from)
+        })?;
     let render_key = ApiConfig::render_key(&read.render_inputs(&bucket, seconds, max.as_ref()));
     if !wants_png(&headers) && stored(&state, &render_key).await? {
         // The same image was rendered before: share it.
         return plot_answer(&state, &bucket, seconds, &read, max.as_ref(), &render_key).await;
     }
 
-    let points: Vec<(i64, u64)> = read.window.samples.iter().map(|s| (s.ts_ms, s.size_bytes)).collect();
+    let points = read.plot_points();
     let bucket_name = bucket.to_string();
     let input_carry_in = read.window.carry_in.as_ref().map(|s| s.size_bytes);
     let max_size = max.as_ref().map(|s| s.size_bytes);

@@ -112,13 +112,46 @@ struct CorruptHistory;
 
 #[async_trait::async_trait]
 impl domain::History for CorruptHistory {
-    async fn window(&self, _: &BucketName, _: i64, _: i64) -> Result<domain::Window, domain::StoreError> {
+    async fn samples(
+        &self,
+        _: &BucketName,
+        _: i64,
+        _: i64,
+    ) -> Result<Vec<domain::Sample>, domain::StoreError> {
+        Err(corrupt())
+    }
+    async fn samples_from(
+        &self,
+        _: &BucketName,
+        _: i64,
+        _: i64,
+        _: usize,
+    ) -> Result<Vec<domain::Sample>, domain::StoreError> {
+        Err(corrupt())
+    }
+    async fn carry_in(&self, _: &BucketName, _: i64) -> Result<Option<domain::Sample>, domain::StoreError> {
         Err(corrupt())
     }
     async fn max(&self, _: &BucketName) -> Result<Option<domain::Sample>, domain::StoreError> {
         Err(corrupt())
     }
     async fn latest(&self, _: &BucketName) -> Result<Option<domain::Sample>, domain::StoreError> {
+        Err(corrupt())
+    }
+    async fn rollups(
+        &self,
+        _: &BucketName,
+        _: i64,
+        _: i64,
+        _: i64,
+    ) -> Result<Vec<domain::rollup::Rollup>, domain::StoreError> {
+        Err(corrupt())
+    }
+    async fn put_rollups(
+        &self,
+        _: &BucketName,
+        _: &[domain::rollup::Rollup],
+    ) -> Result<(), domain::StoreError> {
         Err(corrupt())
     }
 }

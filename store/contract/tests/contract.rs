@@ -219,6 +219,116 @@ mod cases {
         assert!(other.samples.is_empty() && other.carry_in.is_none());
     }
 
+    /// Reads `from ..= to` for `points` points and checks it against the raw samples: the spans are apart
+    /// and in order, each made of exactly the samples between its first and its last, every sample of the
+    /// window in one of them, and no more items than the level allows. Answers the reduced window.
+    async fn reduced_agrees_with_samples(
+        store: &dyn SizeStore,
+        b: &BucketName,
+        from: i64,
+        to: i64,
+        points: usize,
+    ) -> domain::rollup::ReducedWindow {
+        let context = format!("window {from}..={to} in {points} points");
+        let reduced = store.reduced_window(b, from, to, points).await.unwrap();
+        let raw = store.window(b, from, to).await.unwrap();
+        assert_eq!(reduced.carry_in, raw.carry_in, "{context}: carry-in");
+        assert_eq!(reduced.level_ms, domain::rollup::level_for(to + 1 - from, points), "{context}: level");
+        let mut rest = raw.samples.as_slice();
+        for span in &reduced.spans {
+            let start = rest.iter().position(|s| *s == span.first).unwrap_or_else(|| {
+                panic!("{context}: span {span:?} does not start at a sample after the last span")
+            });
+            assert_eq!(start, 0, "{context}: samples {:?} are in no span", &rest[..start]);
+            let inside = rest.partition_point(|s| s.ts_ms <= span.last.ts_ms);
+            let (samples, after) = rest.split_at(inside);
+            assert_eq!(samples.last(), Some(&span.last), "{context}: {span:?} ends at a sample");
+            assert_eq!(span.count, samples.len() as u64, "{context}: {span:?} counts its samples");
+            assert_eq!(span.min_size_bytes, samples.iter().map(|s| s.size_bytes).min().unwrap(), "{context}");
+            assert_eq!(span.max_size_bytes, samples.iter().map(|s| s.size_bytes).max().unwrap(), "{context}");
+            if let Some(level) = reduced.level_ms {
+                let interval = span.first.ts_ms.div_euclid(level);
+                assert_eq!(
+                    interval,
+                    span.last.ts_ms.div_euclid(level),
+                    "{context}: {span:?} in one interval"
+                );
+            }
+            rest = after;
+        }
+        assert!(rest.is_empty(), "{context}: {} samples at the end are in no span", rest.len());
+        if let Some(level) = reduced.level_ms {
+            // At most two per point (more only where even the coarsest level is finer), and the edges.
+            let most = (2 * points).max(((to - from) / level) as usize + 2) + 60;
+            assert!(reduced.spans.len() <= most, "{context}: {} spans", reduced.spans.len());
+        }
+        reduced
+    }
+
+    pub async fn reduced_windows_agree_with_the_samples_on_random_histories(backend: Backend) {
+        let seed = Seed::from_env_or_random("ROLLUP_SEED");
+        let mut rng = fastrand::Rng::with_seed(seed.0);
+        let clock = ManualClock::at(0);
+        // Fewer on moto, whose every Query scans the whole table.
+        let (sample_count, window_count) = match backend {
+            Backend::Sqlite => (1_200, 10),
+            Backend::DynamoDb => (300, 1),
+        };
+        let subject = backend.fresh(Some(clock.clock())).await;
+        let store = subject.store.as_ref();
+        let b = bucket("rolled-up");
+        // Bursts (several samples in one millisecond or second) and gaps (up to hours), over about two days.
+        let start = 1_795_000_000_000 + rng.i64(0..3_600_000);
+        let mut ts = start;
+        let mut samples = Vec::new();
+        for _ in 0..sample_count {
+            ts += match rng.u8(0..10) {
+                0..=3 => rng.i64(1..50),
+                4..=6 => rng.i64(50..20_000),
+                7..=8 => rng.i64(20_000..600_000),
+                _ => rng.i64(600_000..4 * 3_600_000),
+            };
+            samples.push(domain::Sample {
+                bucket: b.clone(),
+                ts_ms: ts,
+                size_bytes: rng.u64(0..1_000_000),
+                object_count: rng.u64(0..100),
+            });
+        }
+        subject.write_history(&samples).await;
+        let end = ts;
+
+        let windows: Vec<(i64, i64, usize)> = (0..window_count)
+            .map(|_| {
+                let from = rng.i64(start - 3_600_000..end);
+                let to = (from + rng.i64(1_000..3 * 86_400_000)).min(end + 3_600_000);
+                (from, to, [1, 3, 60, 900, 1_000, 10_000][rng.usize(0..6)])
+            })
+            .chain([(start - 1, end, 900), (end - 31 * 86_400_000, end + 500, 900)])
+            .collect();
+        for &(from, to, points) in &windows {
+            let first = reduced_agrees_with_samples(store, &b, from, to, points).await;
+            let again = reduced_agrees_with_samples(store, &b, from, to, points).await;
+            assert_eq!(first, again, "read again from the rollups it stored");
+        }
+
+        // The history goes on (its first sample tells the ledger where the history ends: the samples above
+        // were laid straight into the table), then with a clock behind the latest sample: the store's rule
+        // puts each new sample after it, so no interval rolled up so far ever gains one, and every window
+        // still agrees.
+        clock.set(end + 1_000);
+        applied(store, created(b.as_str(), "later", "1", 1)).await;
+        clock.set(end - 60_000);
+        for i in 0..5u64 {
+            applied(store, created(b.as_str(), &format!("later-{i}"), "1", i + 1)).await;
+        }
+        clock.set(end + 2_500);
+        applied(store, created(b.as_str(), "later-5", "1", 7)).await;
+        for &(from, to, points) in &windows {
+            reduced_agrees_with_samples(store, &b, from, to.max(end + 3_000), points).await;
+        }
+    }
+
     pub async fn max_and_latest(backend: Backend) {
         let subject = backend.fresh(None).await;
         let store = subject.store.as_ref();
@@ -663,6 +773,7 @@ macro_rules! contract {
 
 contract!(
     window_bounds_order_and_carry_in,
+    reduced_windows_agree_with_the_samples_on_random_histories,
     max_and_latest,
     samples_in_one_millisecond_are_all_kept,
     a_large_window_is_read_through_every_page,

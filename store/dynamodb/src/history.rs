@@ -1,9 +1,11 @@
 use async_trait::async_trait;
-use domain::{BucketName, History, Sample, StoreError, Window};
+use domain::rollup::Rollup;
+use domain::{BucketName, History, Sample, StoreError};
 
 use crate::HistoryTables;
 use crate::attributes::{Item, n, s, sample_from_item};
 use crate::errors::OrStore;
+use crate::rollups::{rollup_from_item, rollup_partition, write_rollups};
 
 /// Items per Query page; DynamoDB also ends a page at 1 MB.
 const DEFAULT_PAGE_SIZE: i32 = 1000;
@@ -26,6 +28,8 @@ enum Range {
     Between(i64, i64),
     /// All of them, through the index ordered by size.
     BySize,
+    /// The stored rollups of a level (under their own partition key) starting from `from` to `to`.
+    Rollups { level_ms: i64, from: i64, to: i64 },
 }
 
 enum Order {
@@ -38,6 +42,8 @@ enum Pages {
     First,
     /// Every page, following `LastEvaluatedKey`.
     Every,
+    /// Pages until this many items were read.
+    UpTo(usize),
 }
 
 impl DynamoHistory {
@@ -58,6 +64,7 @@ impl DynamoHistory {
         }
     }
 
+    /// The samples `range` selects, in `order`.
     async fn query(
         &self,
         bucket: &BucketName,
@@ -65,10 +72,27 @@ impl DynamoHistory {
         order: Order,
         pages: Pages,
     ) -> Result<Vec<Sample>, StoreError> {
+        let items = self.items(bucket, range, order, pages).await?;
+        items.iter().map(|item| sample_from_item(bucket, item)).collect()
+    }
+
+    /// The items `range` selects. Reads of the table itself are strongly consistent: a window never misses
+    /// a sample that `latest` answered, so a rollup made from them is complete.
+    async fn items(
+        &self,
+        bucket: &BucketName,
+        range: Range,
+        order: Order,
+        pages: Pages,
+    ) -> Result<Vec<Item>, StoreError> {
         let condition = match range {
             Range::All | Range::BySize => "#bucket = :bucket",
             Range::Before(_) => "#bucket = :bucket AND #ts < :from",
-            Range::Between(..) => "#bucket = :bucket AND #ts BETWEEN :from AND :to",
+            Range::Between(..) | Range::Rollups { .. } => "#bucket = :bucket AND #ts BETWEEN :from AND :to",
+        };
+        let partition = match range {
+            Range::Rollups { level_ms, .. } => rollup_partition(bucket, level_ms),
+            _ => bucket.to_string(),
         };
         let mut request = self
             .client
@@ -76,11 +100,13 @@ impl DynamoHistory {
             .table_name(&self.tables.history)
             .key_condition_expression(condition)
             .expression_attribute_names("#bucket", "bucket")
-            .expression_attribute_values(":bucket", s(bucket.as_str()))
+            .expression_attribute_values(":bucket", s(partition))
             .scan_index_forward(matches!(order, Order::OldestFirst))
+            .consistent_read(!matches!(range, Range::BySize))
             .limit(match pages {
                 Pages::First => 1,
                 Pages::Every => self.page_size,
+                Pages::UpTo(most) => self.page_size.min(i32::try_from(most).unwrap_or(i32::MAX)).max(1),
             });
         match range {
             Range::All => {}
@@ -90,23 +116,26 @@ impl DynamoHistory {
                     .expression_attribute_names("#ts", "ts")
                     .expression_attribute_values(":from", n(from));
             }
-            Range::Between(from, to) => {
+            Range::Between(from, to) | Range::Rollups { from, to, .. } => {
                 request = request
                     .expression_attribute_names("#ts", "ts")
                     .expression_attribute_values(":from", n(from))
                     .expression_attribute_values(":to", n(to));
             }
         }
-        let mut samples = Vec::new();
+        let mut items = Vec::new();
         let mut start: Option<Item> = None;
         loop {
             let output = request.clone().set_exclusive_start_key(start.take()).send().await.or_store()?;
-            for item in output.items() {
-                samples.push(sample_from_item(bucket, item)?);
-            }
+            items.extend(output.items().iter().cloned());
             match (output.last_evaluated_key(), &pages) {
                 (Some(key), Pages::Every) => start = Some(key.clone()),
-                _ => return Ok(samples),
+                (Some(key), Pages::UpTo(most)) if items.len() < *most => start = Some(key.clone()),
+                (_, Pages::UpTo(most)) => {
+                    items.truncate(*most);
+                    return Ok(items);
+                }
+                _ => return Ok(items),
             }
         }
     }
@@ -114,12 +143,27 @@ impl DynamoHistory {
 
 #[async_trait]
 impl History for DynamoHistory {
-    async fn window(&self, bucket: &BucketName, from_ms: i64, to_ms: i64) -> Result<Window, StoreError> {
-        let carry_in =
-            self.query(bucket, Range::Before(from_ms), Order::NewestFirst, Pages::First).await?.pop();
-        let samples =
-            self.query(bucket, Range::Between(from_ms, to_ms), Order::OldestFirst, Pages::Every).await?;
-        Ok(Window { carry_in, samples })
+    async fn samples(
+        &self,
+        bucket: &BucketName,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<Sample>, StoreError> {
+        self.query(bucket, Range::Between(from_ms, to_ms), Order::OldestFirst, Pages::Every).await
+    }
+
+    async fn samples_from(
+        &self,
+        bucket: &BucketName,
+        from_ms: i64,
+        to_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Sample>, StoreError> {
+        self.query(bucket, Range::Between(from_ms, to_ms), Order::OldestFirst, Pages::UpTo(limit)).await
+    }
+
+    async fn carry_in(&self, bucket: &BucketName, before_ms: i64) -> Result<Option<Sample>, StoreError> {
+        Ok(self.query(bucket, Range::Before(before_ms), Order::NewestFirst, Pages::First).await?.pop())
     }
 
     async fn max(&self, bucket: &BucketName) -> Result<Option<Sample>, StoreError> {
@@ -128,5 +172,21 @@ impl History for DynamoHistory {
 
     async fn latest(&self, bucket: &BucketName) -> Result<Option<Sample>, StoreError> {
         Ok(self.query(bucket, Range::All, Order::NewestFirst, Pages::First).await?.pop())
+    }
+
+    async fn rollups(
+        &self,
+        bucket: &BucketName,
+        level_ms: i64,
+        first_start: i64,
+        last_start: i64,
+    ) -> Result<Vec<Rollup>, StoreError> {
+        let range = Range::Rollups { level_ms, from: first_start, to: last_start };
+        let items = self.items(bucket, range, Order::OldestFirst, Pages::Every).await?;
+        items.iter().map(|item| rollup_from_item(bucket, level_ms, item)).collect()
+    }
+
+    async fn put_rollups(&self, bucket: &BucketName, rollups: &[Rollup]) -> Result<(), StoreError> {
+        write_rollups(&self.client, &self.tables.history, bucket, rollups).await
     }
 }

@@ -31,6 +31,7 @@ mod parking;
 mod reads;
 pub mod relayout;
 mod retry;
+mod rollups;
 mod sampling;
 pub mod schema;
 
@@ -100,13 +101,29 @@ impl domain::Ledger for DynamoStore {
 
 #[async_trait::async_trait]
 impl domain::History for DynamoStore {
-    async fn window(
+    async fn samples(
         &self,
         bucket: &domain::BucketName,
         from_ms: i64,
         to_ms: i64,
-    ) -> Result<domain::Window, domain::StoreError> {
-        self.history.window(bucket, from_ms, to_ms).await
+    ) -> Result<Vec<domain::Sample>, domain::StoreError> {
+        self.history.samples(bucket, from_ms, to_ms).await
+    }
+    async fn samples_from(
+        &self,
+        bucket: &domain::BucketName,
+        from_ms: i64,
+        to_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<domain::Sample>, domain::StoreError> {
+        self.history.samples_from(bucket, from_ms, to_ms, limit).await
+    }
+    async fn carry_in(
+        &self,
+        bucket: &domain::BucketName,
+        before_ms: i64,
+    ) -> Result<Option<domain::Sample>, domain::StoreError> {
+        self.history.carry_in(bucket, before_ms).await
     }
     async fn max(&self, bucket: &domain::BucketName) -> Result<Option<domain::Sample>, domain::StoreError> {
         self.history.max(bucket).await
@@ -116,5 +133,21 @@ impl domain::History for DynamoStore {
         bucket: &domain::BucketName,
     ) -> Result<Option<domain::Sample>, domain::StoreError> {
         self.history.latest(bucket).await
+    }
+    async fn rollups(
+        &self,
+        bucket: &domain::BucketName,
+        level_ms: i64,
+        first_start: i64,
+        last_start: i64,
+    ) -> Result<Vec<domain::rollup::Rollup>, domain::StoreError> {
+        self.history.rollups(bucket, level_ms, first_start, last_start).await
+    }
+    async fn put_rollups(
+        &self,
+        bucket: &domain::BucketName,
+        rollups: &[domain::rollup::Rollup],
+    ) -> Result<(), domain::StoreError> {
+        self.history.put_rollups(bucket, rollups).await
     }
 }

@@ -11,10 +11,11 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use domain::batch::coalesce;
+use domain::rollup::{Rollup, Span};
 use domain::transition::{Delta, KeyState, Transition, next_sample_ts, transition};
 use domain::{
     ApplyOutcome, BucketName, ChangeKind, ChangeResult, Clock, History, Ledger, ObjectChange, ObjectKey,
-    Sample, Sequencer, StoreError, Totals, Window, system_clock,
+    Sample, Sequencer, StoreError, Totals, system_clock,
 };
 
 const BACKEND: &str = "sqlite";
@@ -62,6 +63,21 @@ CREATE TABLE IF NOT EXISTS samples (
     PRIMARY KEY (bucket, ts)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS samples_by_size ON samples (bucket, size_bytes);
+CREATE TABLE IF NOT EXISTS rollups (
+    bucket      TEXT    NOT NULL,
+    level_ms    INTEGER NOT NULL,
+    start_ms    INTEGER NOT NULL,
+    count       INTEGER NOT NULL,
+    min_size    INTEGER,
+    max_size    INTEGER,
+    first_ts    INTEGER,
+    first_size  INTEGER,
+    first_count INTEGER,
+    last_ts     INTEGER,
+    last_size   INTEGER,
+    last_count  INTEGER,
+    PRIMARY KEY (bucket, level_ms, start_ms)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS parked (
     bucket    TEXT    NOT NULL,
     key       TEXT    NOT NULL,
@@ -405,33 +421,54 @@ impl Ledger for SqliteStore {
 
 #[async_trait]
 impl History for SqliteStore {
-    async fn window(&self, bucket: &BucketName, from_ms: i64, to_ms: i64) -> Result<Window, StoreError> {
+    async fn samples(
+        &self,
+        bucket: &BucketName,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<Sample>, StoreError> {
+        self.samples_from(bucket, from_ms, to_ms, usize::MAX).await
+    }
+
+    async fn samples_from(
+        &self,
+        bucket: &BucketName,
+        from_ms: i64,
+        to_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Sample>, StoreError> {
         let bucket = bucket.clone();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.run(move |connection, _| {
-            let tx = connection.transaction().or_store()?;
-            let carry_in = tx
-                .query_row(
-                    "SELECT ts, size_bytes, object_count FROM samples
-                     WHERE bucket = ?1 AND ts < ?2 ORDER BY ts DESC LIMIT 1",
-                    params![bucket.as_str(), from_ms],
-                    |row| sample_from_row(&bucket, row),
-                )
-                .optional()
-                .or_store()?;
-            let samples = tx
+            connection
                 .prepare_cached(
                     "SELECT ts, size_bytes, object_count FROM samples
-                     WHERE bucket = ?1 AND ts BETWEEN ?2 AND ?3 ORDER BY ts",
+                     WHERE bucket = ?1 AND ts BETWEEN ?2 AND ?3 ORDER BY ts LIMIT ?4",
                 )
                 .and_then(|mut statement| {
                     statement
-                        .query_map(params![bucket.as_str(), from_ms, to_ms], |row| {
+                        .query_map(params![bucket.as_str(), from_ms, to_ms, limit], |row| {
                             sample_from_row(&bucket, row)
                         })?
                         .collect::<rusqlite::Result<Vec<_>>>()
                 })
-                .or_store()?;
-            Ok(Window { carry_in, samples })
+                .or_store()
+        })
+        .await
+    }
+
+    async fn carry_in(&self, bucket: &BucketName, before_ms: i64) -> Result<Option<Sample>, StoreError> {
+        let bucket = bucket.clone();
+        self.run(move |connection, _| {
+            connection
+                .query_row(
+                    "SELECT ts, size_bytes, object_count FROM samples
+                     WHERE bucket = ?1 AND ts < ?2 ORDER BY ts DESC LIMIT 1",
+                    params![bucket.as_str(), before_ms],
+                    |row| sample_from_row(&bucket, row),
+                )
+                .optional()
+                .or_store()
         })
         .await
     }
@@ -452,6 +489,97 @@ impl History for SqliteStore {
         )
         .await
     }
+
+    async fn rollups(
+        &self,
+        bucket: &BucketName,
+        level_ms: i64,
+        first_start: i64,
+        last_start: i64,
+    ) -> Result<Vec<Rollup>, StoreError> {
+        let bucket = bucket.clone();
+        self.run(move |connection, _| {
+            connection
+                .prepare_cached(
+                    "SELECT start_ms, count, min_size, max_size, first_ts, first_size, first_count,
+                            last_ts, last_size, last_count
+                     FROM rollups WHERE bucket = ?1 AND level_ms = ?2 AND start_ms BETWEEN ?3 AND ?4
+                     ORDER BY start_ms",
+                )
+                .and_then(|mut statement| {
+                    statement
+                        .query_map(params![bucket.as_str(), level_ms, first_start, last_start], |row| {
+                            rollup_from_row(&bucket, level_ms, row)
+                        })?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .or_store()
+        })
+        .await
+    }
+
+    async fn put_rollups(&self, bucket: &BucketName, rollups: &[Rollup]) -> Result<(), StoreError> {
+        let bucket = bucket.clone();
+        let rollups = rollups.to_vec();
+        self.run(move |connection, _| {
+            let tx = connection.transaction().or_store()?;
+            {
+                let mut insert = tx
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO rollups (bucket, level_ms, start_ms, count, min_size, max_size,
+                             first_ts, first_size, first_count, last_ts, last_size, last_count)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    )
+                    .or_store()?;
+                for rollup in &rollups {
+                    let span = rollup.span.as_ref();
+                    let size = |f: fn(&Span) -> u64| span.map(|s| to_i64(f(s)));
+                    insert
+                        .execute(params![
+                            bucket.as_str(),
+                            rollup.level_ms,
+                            rollup.start_ms,
+                            to_i64(span.map_or(0, |s| s.count)),
+                            size(|s| s.min_size_bytes),
+                            size(|s| s.max_size_bytes),
+                            span.map(|s| s.first.ts_ms),
+                            size(|s| s.first.size_bytes),
+                            size(|s| s.first.object_count),
+                            span.map(|s| s.last.ts_ms),
+                            size(|s| s.last.size_bytes),
+                            size(|s| s.last.object_count),
+                        ])
+                        .or_store()?;
+                }
+            }
+            tx.commit().or_store()
+        })
+        .await
+    }
+}
+
+fn rollup_from_row(bucket: &BucketName, level_ms: i64, row: &rusqlite::Row<'_>) -> rusqlite::Result<Rollup> {
+    let count = row.get::<_, i64>(1)? as u64;
+    let sample = |ts: usize| -> rusqlite::Result<Sample> {
+        Ok(Sample {
+            bucket: bucket.clone(),
+            ts_ms: row.get(ts)?,
+            size_bytes: row.get::<_, i64>(ts + 1)? as u64,
+            object_count: row.get::<_, i64>(ts + 2)? as u64,
+        })
+    };
+    let span = if count == 0 {
+        None
+    } else {
+        Some(Span {
+            count,
+            min_size_bytes: row.get::<_, i64>(2)? as u64,
+            max_size_bytes: row.get::<_, i64>(3)? as u64,
+            first: sample(4)?,
+            last: sample(7)?,
+        })
+    };
+    Ok(Rollup { level_ms, start_ms: row.get(0)?, span })
 }
 
 impl SqliteStore {
