@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 
 use crate::error::{ApiError, ErrorBody};
 use crate::params::{self, BucketQuery, DEFAULT_EXPIRES_SECONDS, Params, RequestedBucket};
-use crate::plot::{PlotInput, render_png};
+use crate::plot::{PlotInput, PlotShape, render_png};
 use crate::routes::presign::presigned_get;
 use crate::routes::window::{ReadWindow, read_window_ending};
 use crate::state::{ApiConfig, AppState};
@@ -52,11 +52,12 @@ pub async fn get_plot(
     RequestedBucket(bucket): RequestedBucket,
 ) -> Result<Response, ApiError> {
     let seconds = params::window_seconds("window", query.window.as_deref())?;
+    let shape = PlotShape::default();
     let to = (state.now_ms().div_euclid(RENDER_END_MS) + 1) * RENDER_END_MS;
     let (read, max) = tokio::try_join!(read_window_ending(&state, &bucket, seconds, to), async {
         state.history().max(&bucket).await.map_err(ApiError::from)
     })?;
-    let render_key = ApiConfig::render_key(&read.render_inputs(&bucket, seconds, max.as_ref()));
+    let render_key = ApiConfig::render_key(&read.render_inputs(&bucket, seconds, max.as_ref(), &shape));
     if !wants_png(&headers) && stored(&state, &render_key).await? {
         // The same image was rendered before: share it.
         return plot_answer(&state, &bucket, seconds, &read, max.as_ref(), &render_key).await;
@@ -76,6 +77,7 @@ pub async fn get_plot(
             carry_in: input_carry_in,
             samples: &points,
             max: max_size,
+            shape,
         })
     })
     .await

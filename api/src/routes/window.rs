@@ -85,6 +85,7 @@ impl ReadWindow {
         bucket: &BucketName,
         seconds: u64,
         max: Option<&domain::Sample>,
+        shape: &crate::plot::PlotShape,
     ) -> String {
         let sample = |s: Option<&domain::Sample>| {
             s.map_or_else(|| "-".to_owned(), |s| format!("{}:{}:{}", s.ts_ms, s.size_bytes, s.object_count))
@@ -99,14 +100,12 @@ impl ReadWindow {
             domain::fnv1a(&bytes)
         });
         format!(
-            "v1|{bucket}|{seconds}|{}|{}|{}|{}|{digest:016x}|{}|{}x{}",
+            "v1|{bucket}|{seconds}|{}|{}|{}|{}|{digest:016x}|{}|{shape}",
             self.to,
             sample(self.window.carry_in.as_ref()),
             samples.len(),
             sample(samples.last()),
             sample(max),
-            crate::plot::WIDTH,
-            crate::plot::HEIGHT,
         )
     }
 
