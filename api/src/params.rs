@@ -62,6 +62,11 @@ pub fn plot_height(raw: Option<&str>) -> Result<u32, ApiError> {
     pixels("height", raw, DEFAULT_HEIGHT, MIN_HEIGHT, MAX_HEIGHT)
 }
 
+/// How many image pixels make a CSS pixel where the plot is shown (1 … `MAX_PIXEL_RATIO`, default 1).
+pub fn plot_pixel_ratio(raw: Option<&str>) -> Result<u32, ApiError> {
+    pixels("dpr", raw, 1, 1, crate::plot::MAX_PIXEL_RATIO)
+}
+
 fn pixels(name: &'static str, raw: Option<&str>, default: u32, low: u32, high: u32) -> Result<u32, ApiError> {
     let value = raw.map_or(Ok(u64::from(default)), |raw| whole_number(name, raw, low.into(), high.into()))?;
     Ok(value as u32)

@@ -30,9 +30,13 @@ struct Metrics {
 }
 
 impl Metrics {
-    fn for_size(width: u32, height: u32) -> Self {
-        let scale = (f64::from(width) / 1000.0).min(f64::from(height) / 600.0);
-        let px = |base: f64, least: f64| (base * scale).max(least);
+    /// For an image of `width` × `height` pixels shown at `ratio` pixels per CSS pixel: text is sized for
+    /// the image as it is seen, so a phone's 3× image has text as legible as a desktop's 1× one.
+    fn for_size(width: u32, height: u32, ratio: u32) -> Self {
+        let ratio = f64::from(ratio.max(1));
+        let (seen_width, seen_height) = (f64::from(width) / ratio, f64::from(height) / ratio);
+        let scale = (seen_width / 1000.0).min(seen_height / 600.0);
+        let px = |base: f64, least: f64| (base * scale).max(least) * ratio;
         Self {
             title: px(21.0, 14.0),
             text: px(15.0, 12.0),
@@ -82,7 +86,7 @@ pub(super) fn draw(
     steps: &[(i64, u64)],
 ) -> Result<(), RenderError> {
     let (width, height) = (input.shape.width as i32, input.shape.height as i32);
-    let m = Metrics::for_size(input.shape.width, input.shape.height);
+    let m = Metrics::for_size(input.shape.width, input.shape.height, input.shape.pixel_ratio);
     let from = input.from_ms;
     let to = input.to_ms.max(from + 1);
     root.fill(&WHITE).map_err(draw_error)?;
@@ -118,7 +122,8 @@ pub(super) fn draw(
     for tick in &axis.ticks {
         label_width = label_width.max(text_width(root, &tick.label, m.text)?);
     }
-    let left = m.margin + label_width + m.tick + m.gap;
+    // Estimates run a little short of the drawn text: a tenth more keeps labels off the axis.
+    let left = m.margin + label_width * 11 / 10 + m.tick + m.gap;
     let plot_width = (width - left - right).max(20);
     let most_times = (plot_width / (widest_time + 2 * m.text as i32)).max(2) as usize;
     let times = time_ticks(from, to, most_times);

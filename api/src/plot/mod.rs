@@ -14,7 +14,8 @@ use plotters::prelude::*;
 
 pub use labels::human_bytes;
 pub use shape::{
-    DEFAULT_HEIGHT, DEFAULT_WIDTH, MAX_HEIGHT, MAX_WIDTH, MIN_HEIGHT, MIN_WIDTH, PlotShape, Scale,
+    DEFAULT_HEIGHT, DEFAULT_WIDTH, MAX_HEIGHT, MAX_PIXEL_RATIO, MAX_WIDTH, MIN_HEIGHT, MIN_WIDTH, PlotShape,
+    Scale,
 };
 /// Roughly the pixel width of the plotting area: more points than this cannot be told apart.
 const COLUMNS: usize = 900;

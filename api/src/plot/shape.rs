@@ -8,6 +8,8 @@ pub const MIN_WIDTH: u32 = 320;
 pub const MAX_WIDTH: u32 = 2000;
 pub const MIN_HEIGHT: u32 = 200;
 pub const MAX_HEIGHT: u32 = 1200;
+/// Image pixels per CSS pixel of the screen the image is shown on (`window.devicePixelRatio`).
+pub const MAX_PIXEL_RATIO: u32 = 4;
 
 /// How the size axis is scaled.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -39,24 +41,26 @@ impl Scale {
     }
 }
 
-/// The image's width and height in pixels, and its scale.
+/// The image's width and height in pixels, how many of them make a CSS pixel where it is shown (text
+/// and lines are sized for the image as it is seen), and its scale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlotShape {
     pub width: u32,
     pub height: u32,
+    pub pixel_ratio: u32,
     pub scale: Scale,
 }
 
 impl Default for PlotShape {
     fn default() -> Self {
-        Self { width: DEFAULT_WIDTH, height: DEFAULT_HEIGHT, scale: Scale::Fitted }
+        Self { width: DEFAULT_WIDTH, height: DEFAULT_HEIGHT, pixel_ratio: 1, scale: Scale::Fitted }
     }
 }
 
-/// `1000x600|fitted`: part of a render's name.
+/// `1000x600@1|fitted`: part of a render's name.
 impl fmt::Display for PlotShape {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}x{}|{}", self.width, self.height, self.scale.as_str())
+        write!(f, "{}x{}@{}|{}", self.width, self.height, self.pixel_ratio, self.scale.as_str())
     }
 }
 
@@ -119,7 +123,7 @@ mod tests {
 
     #[test]
     fn shapes_name_their_render() {
-        assert_eq!(PlotShape::default().to_string(), "1000x600|fitted");
+        assert_eq!(PlotShape::default().to_string(), "1000x600@1|fitted");
         assert_eq!(Scale::parse("zero"), Some(Scale::Zero));
         assert_eq!(Scale::parse("log"), None);
     }

@@ -27,6 +27,11 @@ pub struct PlotQuery {
     /// The image's height in pixels (200 … 1200, default 600).
     #[param(value_type = Option<u32>, minimum = 200, maximum = 1200, example = 600)]
     height: Option<String>,
+    /// Image pixels per CSS pixel of the screen the plot is shown on (1 … 4, default 1), as
+    /// `window.devicePixelRatio` rounded: text and lines are sized for the image as it is seen, so that a
+    /// phone's `width=990&dpr=3` reads like `width=330`.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 4, example = 1)]
+    dpr: Option<String>,
     /// The size axis: `fitted` (default) runs from the window's smallest size to its largest, so that
     /// changes of a few bytes show, and marks the all-time max at the top edge when it lies above;
     /// `zero` runs from 0 to the all-time max.
@@ -39,6 +44,7 @@ impl PlotQuery {
         Ok(PlotShape {
             width: params::plot_width(self.width.as_deref())?,
             height: params::plot_height(self.height.as_deref())?,
+            pixel_ratio: params::plot_pixel_ratio(self.dpr.as_deref())?,
             scale: params::plot_scale(self.scale.as_deref())?,
         })
     }
@@ -117,7 +123,7 @@ fn accept_header(headers: &HeaderMap) -> Option<String> {
 ///
 /// The window ends on the next whole second, and the PNG is stored under a name made of what it shows
 /// (`plots/renders/<hash>.png`), so identical requests render once and share it; each new render is also
-/// the bucket's latest plot (`plots/plot.png`). `width`, `height` and `scale` shape the image (and are part
+/// the bucket's latest plot (`plots/plot.png`). `width`, `height`, `dpr` and `scale` shape the image (and are part
 /// of its name). With `Accept: image/png` the answer is the image itself; an `Accept` header that admits
 /// neither JSON nor PNG is answered 406.
 #[utoipa::path(get, path = "/plot", tag = "plot", params(PlotQuery, BucketQuery),

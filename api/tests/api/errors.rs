@@ -48,6 +48,9 @@ async fn plot_shapes_out_of_bounds_are_refused_naming_the_parameter() {
         ("height=199", "height"),
         ("height=1201", "height"),
         ("height=-5", "height"),
+        ("dpr=0", "dpr"),
+        ("dpr=5", "dpr"),
+        ("dpr=1.5", "dpr"),
         ("scale=log", "scale"),
         ("scale=", "scale"),
     ] {

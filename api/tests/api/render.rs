@@ -119,6 +119,19 @@ fn the_image_has_the_size_asked_for() {
     }
 }
 
+/// A phone's image at 3 pixels per CSS pixel has its text three times as large as the same image at 1:
+/// more dark ink, as large as the image's size in CSS pixels asks for.
+#[test]
+fn text_is_sized_for_the_image_as_it_is_seen() {
+    let dark = |pixel_ratio| {
+        let shape = PlotShape { width: 990, height: 594, pixel_ratio, ..PlotShape::default() };
+        let png = render_png(&PlotInput { shape, ..input(&DRIVER, Some(BASE)) }).unwrap();
+        pixels(&png).iter().filter(|p| p.iter().all(|c| *c < 90)).count()
+    };
+    let (one, three) = (dark(1), dark(3));
+    assert!(three > one * 2, "{three} dark pixels at 3x, {one} at 1x");
+}
+
 /// A blank or mis-coloured PNG fails this: the steps are drawn in blue across the plotting area, and the
 /// all-time max as a dashed red line only when there is one.
 #[test]

@@ -263,12 +263,13 @@ async fn identical_plots_render_once_and_share_one_object() {
     assert!(stored.body.collect().await.unwrap().into_bytes().starts_with(b"\x89PNG"));
 
     // The defaults named, or a name for every shape: another size or scale is another image.
-    assert_eq!(plot("/plot?window=60&width=1000&height=600&scale=fitted").await, first);
+    assert_eq!(plot("/plot?window=60&width=1000&height=600&dpr=1&scale=fitted").await, first);
     let shapes = [
         plot("/plot?window=60&scale=zero").await,
         plot("/plot?window=60&width=360&height=300").await,
         plot("/plot?window=60&width=360&height=301").await,
         plot("/plot?window=60&width=361&height=300").await,
+        plot("/plot?window=60&width=360&height=300&dpr=2").await,
     ];
     for (i, key) in shapes.iter().enumerate() {
         assert_ne!(key, &first, "shape {i}");
