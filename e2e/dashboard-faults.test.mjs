@@ -23,11 +23,11 @@ function onlyFailedLoads(page) {
   assert.deepEqual(unexpected, []);
 }
 
-/** The numbers of the classic scenario, as the page writes them, and a plot that decoded. */
+/** The numbers of the classic scenario, as the page writes them, and a plot that decoded at its element's width. */
 function showsClassic(seen) {
   assert.deepEqual(
     { size: seen.size, objects: seen.objectsText, max: seen.max, image: seen.imageWidth },
-    { size: '2 B', objects: '1', max: '27 B', image: 1000 },
+    { size: '2 B', objects: '1', max: '27 B', image: seen.fittedWidth },
   );
 }
 

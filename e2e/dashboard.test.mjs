@@ -48,7 +48,9 @@ describe('the dashboard', { timeout: 180_000 }, () => {
     assert.equal(max.size_bytes, world.summary.plot.max_size_bytes);
     assert.equal(seen.changes, `${window.samples.length} changes\nin the last minute`);
     assert.equal(seen.bucket, world.summary.bucket);
-    assert.equal(seen.imageWidth, 1000);
+    // The plot is drawn for its element: as wide in device pixels, at 1000:600.
+    assert.equal(seen.imageWidth, seen.fittedWidth);
+    assert.equal(seen.imageHeight, Math.round((seen.fittedWidth * 600) / 1000));
     assert.match(seen.imageAlt, /over the last minute/);
     assert.equal(seen.errors, '');
     assert.match(seen.presigned, /X-Amz-Signature=/);
@@ -56,11 +58,34 @@ describe('the dashboard', { timeout: 180_000 }, () => {
     await page.context().close();
   });
 
+  test('asks for the plot in device pixels, as wide as its element, on a phone too', async () => {
+    for (const [name, options] of [
+      ['dashboard-phone', { viewport: { width: 360, height: 740 }, deviceScaleFactor: 3 }],
+      ['dashboard-phone-1x', { viewport: { width: 360, height: 740 }, deviceScaleFactor: 1 }],
+    ]) {
+      const page = await openPage(world, options);
+      const asked = page.waitForRequest((request) => /\/plot\?window=60&width=\d+&height=\d+&dpr=\d$/.test(request.url()));
+      await page.goto(world.stack.api + '/');
+      const seen = await loaded(page);
+      const url = new URL((await asked).url());
+      assert.equal(Number(url.searchParams.get('width')), seen.fittedWidth, name);
+      assert.equal(seen.imageWidth, seen.fittedWidth, name);
+      assert.equal(seen.imageHeight, Number(url.searchParams.get('height')), name);
+      assert.equal(url.searchParams.get('dpr'), String(options.deviceScaleFactor), name);
+      const least = options.deviceScaleFactor === 3 ? 600 : 320;
+      assert.ok(seen.imageWidth >= least && seen.imageWidth <= 2000, `${name}: ${seen.imageWidth}`);
+      assert.equal(seen.errors, '');
+      assert.deepEqual(page.problems, []);
+      await screenshot(page, name);
+      await page.context().close();
+    }
+  });
+
   test('plots the window the user picks, and its links follow', async () => {
     const page = await openPage(world);
     await page.goto(world.stack.api + '/');
     await loaded(page);
-    const plotted = page.waitForRequest((request) => request.url().endsWith('/plot?window=3600'));
+    const plotted = page.waitForRequest((request) => /\/plot\?window=3600&width=\d+&height=\d+&dpr=\d$/.test(request.url()));
     await page.getByLabel('1 h').check();
     await plotted;
     await page.waitForFunction(() => document.getElementById('window-changes').textContent.endsWith('the last hour'));
@@ -129,7 +154,7 @@ describe('the dashboard', { timeout: 180_000 }, () => {
       const { max, latest } = await expected(world.stack.api, 60);
       assert.equal(seen.sizeBytes, String(latest.size_bytes));
       assert.equal(seen.maxBytes, String(max.size_bytes));
-      assert.equal(seen.imageWidth, 1000);
+      assert.equal(seen.imageWidth, seen.fittedWidth);
       assert.equal(seen.errors, '');
       assert.equal(new URL(page.url()).pathname, '/dev/');
       assert.equal(await page.getByTestId('docs-link').evaluate((a) => a.href), world.proxy.url + 'docs/');

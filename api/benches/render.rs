@@ -2,7 +2,7 @@
 //!
 //! `cargo bench -p api --bench render`
 
-use api::plot::{PlotInput, render_png};
+use api::plot::{PlotInput, PlotShape, render_png};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
 const FROM: i64 = 1_795_688_420_000;
@@ -27,6 +27,7 @@ fn render(c: &mut Criterion) {
                     carry_in: Some(0),
                     samples: points,
                     max: Some(100_000),
+                    shape: PlotShape::default(),
                 })
                 .expect("renders")
             })

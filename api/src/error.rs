@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 #[schema(example = json!({"error": "invalid_parameter", "detail": "window: must be a whole number of seconds from 1 to 2678400, got \"abc\""}))]
 pub struct ErrorBody {
     /// A stable code: `invalid_parameter`, `forbidden`, `not_found`, `unavailable`, `internal`,
-    /// `timeout`, `payload_too_large`, `method_not_allowed`.
+    /// `timeout`, `payload_too_large`, `method_not_allowed`, `not_acceptable`.
     pub error: String,
     /// What was wrong, for people.
     pub detail: String,
@@ -25,6 +25,9 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    /// The `Accept` header admits none of the media types the route answers in.
+    #[error("{0}")]
+    NotAcceptable(String),
     /// The store or S3 failed; trying again may work. The cause is logged, never sent.
     #[error("{what} unavailable")]
     Unavailable {
@@ -91,6 +94,9 @@ impl IntoResponse for ApiError {
             }
             Self::Forbidden(detail) => error_response(StatusCode::FORBIDDEN, "forbidden", detail),
             Self::NotFound(detail) => error_response(StatusCode::NOT_FOUND, "not_found", detail),
+            Self::NotAcceptable(detail) => {
+                error_response(StatusCode::NOT_ACCEPTABLE, "not_acceptable", detail)
+            }
             Self::Unavailable { what, source } => {
                 tracing::error!(what, cause = %domain::ErrorChain(source.as_ref()), "dependency failed");
                 error_response(

@@ -50,6 +50,38 @@ pub fn expires_seconds(raw: Option<&str>) -> Result<u64, ApiError> {
     raw.map_or(Ok(DEFAULT_EXPIRES_SECONDS), |raw| whole_number("expires", raw, 1, MAX_EXPIRES_SECONDS))
 }
 
+/// A plot's width in pixels (`MIN_WIDTH` … `MAX_WIDTH`, default `DEFAULT_WIDTH`).
+pub fn plot_width(raw: Option<&str>) -> Result<u32, ApiError> {
+    use crate::plot::{DEFAULT_WIDTH, MAX_WIDTH, MIN_WIDTH};
+    pixels("width", raw, DEFAULT_WIDTH, MIN_WIDTH, MAX_WIDTH)
+}
+
+/// A plot's height in pixels (`MIN_HEIGHT` … `MAX_HEIGHT`, default `DEFAULT_HEIGHT`).
+pub fn plot_height(raw: Option<&str>) -> Result<u32, ApiError> {
+    use crate::plot::{DEFAULT_HEIGHT, MAX_HEIGHT, MIN_HEIGHT};
+    pixels("height", raw, DEFAULT_HEIGHT, MIN_HEIGHT, MAX_HEIGHT)
+}
+
+/// How many image pixels make a CSS pixel where the plot is shown (1 … `MAX_PIXEL_RATIO`, default 1).
+pub fn plot_pixel_ratio(raw: Option<&str>) -> Result<u32, ApiError> {
+    pixels("dpr", raw, 1, 1, crate::plot::MAX_PIXEL_RATIO)
+}
+
+fn pixels(name: &'static str, raw: Option<&str>, default: u32, low: u32, high: u32) -> Result<u32, ApiError> {
+    let value = raw.map_or(Ok(u64::from(default)), |raw| whole_number(name, raw, low.into(), high.into()))?;
+    Ok(value as u32)
+}
+
+/// A plot's scale: `fitted` (the default) or `zero`.
+pub fn plot_scale(raw: Option<&str>) -> Result<crate::plot::Scale, ApiError> {
+    use crate::plot::Scale;
+    raw.map_or(Ok(Scale::default()), |raw| {
+        Scale::parse(raw).ok_or_else(|| {
+            ApiError::invalid("scale", format!("must be one of {}, got {raw:?}", Scale::NAMES.join(", ")))
+        })
+    })
+}
+
 /// The `bucket` query parameter, shared by every route that reads a bucket's history.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

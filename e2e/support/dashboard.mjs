@@ -21,6 +21,9 @@ export async function shown(page) {
       bucket: el('bucket').textContent,
       imageShown: !img.hidden,
       imageWidth: img.hidden ? 0 : img.naturalWidth,
+      imageHeight: img.hidden ? 0 : img.naturalHeight,
+      // The width the dashboard should ask for: its plot element's, in device pixels, within 320 … 2000.
+      fittedWidth: Math.min(2000, Math.max(320, Math.round(img.parentElement.getBoundingClientRect().width * devicePixelRatio))),
       imageAlt: img.alt,
       placeholder: el('plot-placeholder').hidden ? '' : el('plot-placeholder').textContent,
       errors: el('errors').hidden ? '' : el('errors').textContent.trim(),
@@ -122,7 +125,8 @@ export async function recovered(page) {
           document.getElementById('updated').dataset.state === 'ok' &&
           !img.hidden &&
           img.complete &&
-          img.naturalWidth === 1000
+          img.naturalWidth > 0 &&
+          img.naturalWidth === Number(img.dataset.width)
         );
       },
       undefined,

@@ -349,9 +349,13 @@ export async function startWorld() {
   }
 }
 
-/** A fresh page whose console errors and failed requests are collected. */
-export async function openPage(world) {
-  const context = await world.browser.newContext({ viewport: { width: 1200, height: 1000 } });
+/**
+ * A fresh page whose console errors and failed requests are collected: 1200×1000 at one device pixel per
+ * CSS pixel, unless `options` (Playwright's context options, such as `viewport` and `deviceScaleFactor`)
+ * say otherwise.
+ */
+export async function openPage(world, options = {}) {
+  const context = await world.browser.newContext({ viewport: { width: 1200, height: 1000 }, ...options });
   const page = await context.newPage();
   page.problems = [];
   page.on('pageerror', (error) => page.problems.push(`page error: ${error.message}`));

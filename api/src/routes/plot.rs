@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 
 use crate::error::{ApiError, ErrorBody};
 use crate::params::{self, BucketQuery, DEFAULT_EXPIRES_SECONDS, Params, RequestedBucket};
-use crate::plot::{PlotInput, render_png};
+use crate::plot::{PlotInput, PlotShape, Scale, render_png};
 use crate::routes::presign::presigned_get;
 use crate::routes::window::{ReadWindow, read_window_ending};
 use crate::state::{ApiConfig, AppState};
@@ -21,19 +21,111 @@ pub struct PlotQuery {
     /// The window's length in seconds, ending now (1 … 2678400, default 10).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 2678400, example = 10)]
     window: Option<String>,
+    /// The image's width in pixels (320 … 2000, default 1000).
+    #[param(value_type = Option<u32>, minimum = 320, maximum = 2000, example = 1000)]
+    width: Option<String>,
+    /// The image's height in pixels (200 … 1200, default 600).
+    #[param(value_type = Option<u32>, minimum = 200, maximum = 1200, example = 600)]
+    height: Option<String>,
+    /// Image pixels per CSS pixel of the screen the plot is shown on (1 … 4, default 1), as
+    /// `window.devicePixelRatio` rounded: text and lines are sized for the image as it is seen, so that a
+    /// phone's `width=990&dpr=3` reads like `width=330`.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 4, example = 1)]
+    dpr: Option<String>,
+    /// The size axis: `fitted` (default) runs from the window's smallest size to its largest, so that
+    /// changes of a few bytes show, and marks the all-time max at the top edge when it lies above;
+    /// `zero` runs from 0 to the all-time max.
+    #[param(inline, value_type = Option<Scale>, example = "fitted")]
+    scale: Option<String>,
 }
 
-/// Whether the client asked for the image itself rather than JSON.
-fn wants_png(headers: &HeaderMap) -> bool {
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    accept.contains("image/png") && !accept.contains("application/json")
+impl PlotQuery {
+    fn shape(&self) -> Result<PlotShape, ApiError> {
+        Ok(PlotShape {
+            width: params::plot_width(self.width.as_deref())?,
+            height: params::plot_height(self.height.as_deref())?,
+            pixel_ratio: params::plot_pixel_ratio(self.dpr.as_deref())?,
+            scale: params::plot_scale(self.scale.as_deref())?,
+        })
+    }
+}
+
+/// What `/plot` answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    /// Where the stored image is, as JSON.
+    Json,
+    /// The image itself.
+    Png,
+}
+
+/// The answer the `Accept` header prefers, by its q-values: the image when it ranks PNG above JSON (or
+/// names PNG more exactly at the same rank, as `image/png, */*` does), JSON when it ranks them alike or
+/// is missing, and none when it admits neither.
+fn negotiate(accept: Option<&str>) -> Option<Answer> {
+    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else { return Some(Answer::Json) };
+    let json = acceptance(accept, "application", "json");
+    let png = acceptance(accept, "image", "png");
+    match (json, png) {
+        ((0, _), (0, _)) => None,
+        ((json_q, json_exact), (png_q, png_exact)) if (png_q, png_exact) > (json_q, json_exact) => {
+            Some(Answer::Png)
+        }
+        _ => Some(Answer::Json),
+    }
+}
+
+/// How much `accept` admits `kind/sub`: the q-value (in thousandths) of the most exact media range that
+/// matches it, and how exact that range is (2 for `kind/sub`, 1 for `kind/*`, 0 for `*/*`). Ranges that
+/// cannot be read are passed over.
+fn acceptance(accept: &str, kind: &str, sub: &str) -> (u16, u8) {
+    accept
+        .split(',')
+        .filter_map(|range| {
+            let mut parts = range.split(';');
+            let (range_kind, range_sub) = parts.next()?.trim().split_once('/')?;
+            let exact = match (range_kind.trim(), range_sub.trim()) {
+                (k, s) if k.eq_ignore_ascii_case(kind) && s.eq_ignore_ascii_case(sub) => 2,
+                (k, "*") if k.eq_ignore_ascii_case(kind) => 1,
+                ("*", "*") => 0,
+                _ => return None,
+            };
+            let q = parts
+                .filter_map(|p| p.split_once('='))
+                .find(|(name, _)| name.trim().eq_ignore_ascii_case("q"))
+                .map_or(Some(1000), |(_, value)| quality(value.trim()))?;
+            Some((exact, q))
+        })
+        .max_by_key(|&(exact, _)| exact)
+        .map_or((0, 0), |(exact, q)| (q, exact))
+}
+
+/// A q-value (`0`, `0.5`, `1.000`) in thousandths.
+fn quality(value: &str) -> Option<u16> {
+    let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let thousandths = format!("{fraction:0<3}").parse::<u16>().ok()?;
+    match whole {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
+}
+
+fn accept_header(headers: &HeaderMap) -> Option<String> {
+    let values: Vec<&str> = headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).collect();
+    (!values.is_empty()).then(|| values.join(","))
 }
 
 /// Plots the last `window` seconds and the all-time max, stores the PNG in the bucket and links to it.
 ///
 /// The window ends on the next whole second, and the PNG is stored under a name made of what it shows
 /// (`plots/renders/<hash>.png`), so identical requests render once and share it; each new render is also
-/// the bucket's latest plot (`plots/plot.png`). With `Accept: image/png` the answer is the image itself.
+/// the bucket's latest plot (`plots/plot.png`). `width`, `height`, `dpr` and `scale` shape the image (and are part
+/// of its name). With `Accept: image/png` the answer is the image itself; an `Accept` header that admits
+/// neither JSON nor PNG is answered 406.
 #[utoipa::path(get, path = "/plot", tag = "plot", params(PlotQuery, BucketQuery),
     responses(
         (status = 200, description = "The plot was stored; here is where", content(
@@ -42,6 +134,7 @@ fn wants_png(headers: &HeaderMap) -> bool {
         )),
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
         (status = 404, description = "`bucket` names a bucket that is not tracked (no size history)", body = ErrorBody),
+        (status = 406, description = "The `Accept` header admits neither `application/json` nor `image/png`", body = ErrorBody),
         (status = 500, description = "The plot could not be rendered, or a stored sample is malformed", body = ErrorBody),
         (status = 503, description = "The store or S3 is unavailable", body = ErrorBody),
     ))]
@@ -51,14 +144,18 @@ pub async fn get_plot(
     Params(query): Params<PlotQuery>,
     RequestedBucket(bucket): RequestedBucket,
 ) -> Result<Response, ApiError> {
+    let answer = negotiate(accept_header(&headers).as_deref()).ok_or_else(|| {
+        ApiError::NotAcceptable("the plot is answered as application/json or image/png".to_owned())
+    })?;
     let seconds = params::window_seconds("window", query.window.as_deref())?;
+    let shape = query.shape()?;
     let to = (state.now_ms().div_euclid(RENDER_END_MS) + 1) * RENDER_END_MS;
     let (read, max) =
-        tokio::try_join!(read_window_ending(&state, &bucket, seconds, to, crate::plot::COLUMNS), async {
+        tokio::try_join!(read_window_ending(&state, &bucket, seconds, to, shape.columns()), async {
             state.history().max(&bucket).await.map_err(ApiError::from)
         })?;
-    let render_key = ApiConfig::render_key(&read.render_inputs(&bucket, seconds, max.as_ref()));
-    if !wants_png(&headers) && stored(&state, &render_key).await? {
+    let render_key = ApiConfig::render_key(&read.render_inputs(&bucket, seconds, max.as_ref(), &shape));
+    if answer == Answer::Json && stored(&state, &render_key).await? {
         // The same image was rendered before: share it.
         return plot_answer(&state, &bucket, seconds, &read, max.as_ref(), &render_key).await;
     }
@@ -77,6 +174,7 @@ pub async fn get_plot(
             carry_in: input_carry_in,
             samples: &points,
             max: max_size,
+            shape,
         })
     })
     .await
@@ -86,7 +184,7 @@ pub async fn get_plot(
     // The render under its own name, and the bucket's latest plot.
     let latest_key = state.config().plot_key_for(&bucket);
     tokio::try_join!(put_png(&state, &render_key, &png), put_png(&state, &latest_key, &png))?;
-    if wants_png(&headers) {
+    if answer == Answer::Png {
         return Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response());
     }
     plot_answer(&state, &bucket, seconds, &read, max.as_ref(), &render_key).await
@@ -144,4 +242,50 @@ async fn plot_answer(
         expires_in: DEFAULT_EXPIRES_SECONDS,
     })
     .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_unless_the_image_ranks_higher() {
+        for accept in [None, Some(""), Some("*/*"), Some("application/json"), Some("application/*")] {
+            assert_eq!(negotiate(accept), Some(Answer::Json), "{accept:?}");
+        }
+        assert_eq!(negotiate(Some("application/json, image/png")), Some(Answer::Json), "alike: JSON");
+        assert_eq!(negotiate(Some("text/html,application/xhtml+xml,*/*;q=0.8")), Some(Answer::Json));
+    }
+
+    #[test]
+    fn the_image_when_asked_for_first() {
+        for accept in [
+            "image/png",
+            "image/*",
+            "image/png, */*",
+            "IMAGE/PNG",
+            "application/json;q=0.5, image/png",
+            "image/avif,image/webp,image/apng,image/*,*/*;q=0.8",
+        ] {
+            assert_eq!(negotiate(Some(accept)), Some(Answer::Png), "{accept}");
+        }
+    }
+
+    #[test]
+    fn nothing_when_neither_is_admitted() {
+        for accept in ["text/html", "text/*", "image/png;q=0, application/json;q=0", "*/*;q=0", "garbage"] {
+            assert_eq!(negotiate(Some(accept)), None, "{accept}");
+        }
+        // The most exact range decides: */* admits the rest, not what is refused by name.
+        assert_eq!(negotiate(Some("application/json;q=0, */*")), Some(Answer::Png));
+    }
+
+    #[test]
+    fn unreadable_q_values_pass_the_range_over() {
+        assert_eq!(quality("0.5"), Some(500));
+        assert_eq!(quality("1"), Some(1000));
+        assert_eq!(quality("1.5"), None);
+        assert_eq!(quality("0.1234"), None);
+        assert_eq!(negotiate(Some("image/png;q=high, application/json;q=0.1")), Some(Answer::Json));
+    }
 }

@@ -96,6 +96,7 @@ impl ReadWindow {
         bucket: &BucketName,
         seconds: u64,
         max: Option<&domain::Sample>,
+        shape: &crate::plot::PlotShape,
     ) -> String {
         let sample = |s: Option<&domain::Sample>| {
             s.map_or_else(|| "-".to_owned(), |s| format!("{}:{}:{}", s.ts_ms, s.size_bytes, s.object_count))
@@ -113,14 +114,12 @@ impl ReadWindow {
             domain::fnv1a(&bytes)
         });
         format!(
-            "v2|{bucket}|{seconds}|{}|{}|{}|{}|{digest:016x}|{}|{}x{}",
+            "v2|{bucket}|{seconds}|{}|{}|{}|{}|{digest:016x}|{}|{shape}",
             self.to,
             sample(self.window.carry_in.as_ref()),
             self.window.sample_count(),
             sample(spans.last().map(|s| &s.last)),
             sample(max),
-            crate::plot::WIDTH,
-            crate::plot::HEIGHT,
         )
     }
 

@@ -39,6 +39,53 @@ async fn bad_windows_are_refused_naming_the_parameter() {
 }
 
 #[tokio::test]
+async fn plot_shapes_out_of_bounds_are_refused_naming_the_parameter() {
+    for (query, name) in [
+        ("width=319", "width"),
+        ("width=2001", "width"),
+        ("width=wide", "width"),
+        ("width=", "width"),
+        ("height=199", "height"),
+        ("height=1201", "height"),
+        ("height=-5", "height"),
+        ("dpr=0", "dpr"),
+        ("dpr=5", "dpr"),
+        ("dpr=1.5", "dpr"),
+        ("scale=log", "scale"),
+        ("scale=", "scale"),
+    ] {
+        let uri = format!("/plot?{query}");
+        expect_error(&uri, StatusCode::BAD_REQUEST, "invalid_parameter", &format!("{name}:")).await;
+    }
+}
+
+#[tokio::test]
+async fn plot_refuses_an_accept_header_that_admits_neither_json_nor_png() {
+    let world = spawn().await;
+    for accept in ["text/html", "text/*", "image/webp", "application/json;q=0, image/png;q=0"] {
+        let request = Request::get("/plot").header("accept", accept).body(Body::empty()).unwrap();
+        let answer = world.request(request).await;
+        assert_eq!(answer.status, StatusCode::NOT_ACCEPTABLE, "{accept}");
+        assert!(answer.content_type.starts_with("application/json"), "{accept}");
+        assert_eq!(answer.json()["error"], "not_acceptable", "{accept}");
+        assert!(answer.json()["detail"].as_str().unwrap().contains("image/png"), "{accept}");
+    }
+    let stored = world.s3.list_objects_v2().bucket(world.bucket.as_str()).send().await.unwrap();
+    assert_eq!(stored.key_count(), Some(0), "nothing was rendered: {:?}", stored.contents());
+    for (accept, content_type) in [
+        ("*/*", "application/json"),
+        ("application/*", "application/json"),
+        ("image/*", "image/png"),
+        ("text/html, image/png;q=0.5", "image/png"),
+    ] {
+        let request = Request::get("/plot").header("accept", accept).body(Body::empty()).unwrap();
+        let answer = world.request(request).await;
+        assert_eq!(answer.status, StatusCode::OK, "{accept}");
+        assert!(answer.content_type.starts_with(content_type), "{accept}: {}", answer.content_type);
+    }
+}
+
+#[tokio::test]
 async fn bad_buckets_and_keys_are_refused() {
     expect_error("/max?bucket=Not_A_Bucket", StatusCode::BAD_REQUEST, "invalid_parameter", "bucket").await;
     expect_error("/presign?key=secret.txt", StatusCode::FORBIDDEN, "forbidden", "plots/").await;

@@ -57,6 +57,24 @@ async fn plot_answers_the_image_itself_when_asked() {
 }
 
 #[tokio::test]
+async fn plot_takes_its_size_from_width_and_height() {
+    let world = spawn().await;
+    world.record_classic_scenario().await;
+    let image = |uri: &str| Request::get(uri).header("accept", "image/png").body(Body::empty()).unwrap();
+    let phone = world.request(image("/plot?window=60&width=360&height=300")).await;
+    assert_eq!(phone.status, StatusCode::OK, "{}", String::from_utf8_lossy(&phone.body));
+    assert_eq!(png_size(&phone.body), (360, 300));
+    let zero = world.request(image("/plot?window=60&width=320&height=200&scale=zero")).await;
+    assert_eq!(png_size(&zero.body), (320, 200));
+
+    // The stored render has the size asked for too.
+    let body = world.get("/plot?window=60&width=2000&height=1200").await.json();
+    let key = body["key"].as_str().unwrap();
+    let stored = world.s3.get_object().bucket(world.bucket.as_str()).key(key).send().await.unwrap();
+    assert_eq!(png_size(&stored.body.collect().await.unwrap().into_bytes()), (2000, 1200));
+}
+
+#[tokio::test]
 async fn an_empty_bucket_still_gets_a_plot() {
     let world = spawn().await;
     let body = world.get("/plot").await.json();
@@ -245,6 +263,20 @@ async fn identical_plots_render_once_and_share_one_object() {
     assert!(!latest_exists().await, "a shared render writes nothing");
     let stored = world.s3.get_object().bucket(world.bucket.as_str()).key(&first).send().await.unwrap();
     assert!(stored.body.collect().await.unwrap().into_bytes().starts_with(b"\x89PNG"));
+
+    // The defaults named, or a name for every shape: another size or scale is another image.
+    assert_eq!(plot("/plot?window=60&width=1000&height=600&dpr=1&scale=fitted").await, first);
+    let shapes = [
+        plot("/plot?window=60&scale=zero").await,
+        plot("/plot?window=60&width=360&height=300").await,
+        plot("/plot?window=60&width=360&height=301").await,
+        plot("/plot?window=60&width=361&height=300").await,
+        plot("/plot?window=60&width=360&height=300&dpr=2").await,
+    ];
+    for (i, key) in shapes.iter().enumerate() {
+        assert_ne!(key, &first, "shape {i}");
+        assert!(shapes[i + 1..].iter().all(|other| other != key), "shape {i} shares its name");
+    }
 
     // Another window, or the window a second later, is another image.
     assert_ne!(plot("/plot?window=30").await, first);
