@@ -25,6 +25,7 @@ type ResourceType = 'dynamodb:table' | 'dynamodb:index' | 's3:bucket' | 's3:obje
  */
 const ACTION_RESOURCE_TYPES: Readonly<Record<string, readonly ResourceType[]>> = {
   'dynamodb:BatchGetItem': ['dynamodb:table'],
+  'dynamodb:BatchWriteItem': ['dynamodb:table'],
   'dynamodb:DeleteItem': ['dynamodb:table'],
   'dynamodb:GetItem': ['dynamodb:table'],
   'dynamodb:PutItem': ['dynamodb:table'],
