@@ -226,13 +226,24 @@ async fn stored_or_made<H: History + ?Sized>(
             Piece::Raw { .. } => None,
         })
         .collect();
-    let Some(&(_, first_start)) = intervals.first() else { return Ok(Vec::new()) };
-    let last_start = intervals.iter().map(|&(_, start)| start).max().unwrap_or(first_start);
-
-    // Each level's stored rollups in the range, one read per level.
-    let levels: Vec<i64> = LEVELS_MS.into_iter().filter(|l| intervals.iter().any(|i| i.0 == *l)).collect();
+    // Each level's stored rollups, one read per run of adjacent intervals of it (a level is read in at most
+    // two: the window's rising and falling edges, or its body), never those between the runs.
+    let mut runs: Vec<(i64, i64, i64)> = Vec::new();
+    for level in LEVELS_MS {
+        let mut starts = intervals.iter().filter(|i| i.0 == level).map(|i| i.1);
+        let Some(first) = starts.next() else { continue };
+        let (mut run_first, mut run_last) = (first, first);
+        for start in starts {
+            if start != run_last + level {
+                runs.push((level, run_first, run_last));
+                run_first = start;
+            }
+            run_last = start;
+        }
+        runs.push((level, run_first, run_last));
+    }
     let stored: Vec<Vec<Rollup>> = futures::future::try_join_all(
-        levels.iter().map(|&level| history.rollups(bucket, level, first_start, last_start)),
+        runs.iter().map(|&(level, first, last)| history.rollups(bucket, level, first, last)),
     )
     .await?;
     let mut known: std::collections::HashMap<(i64, i64), Rollup> =
