@@ -67,9 +67,9 @@ pub struct WindowView {
     pub carry_in: Option<SampleView>,
     /// How many samples the window holds.
     pub sample_count: u64,
-    /// Whether `samples` is the window reduced per interval (it held more than `max_points` samples).
+    /// Whether `samples` is the window reduced per interval (it holds more than `max_points` samples).
     pub downsampled: bool,
-    /// The length of each interval when downsampled.
+    /// The length of each interval when downsampled; intervals are aligned on multiples of it (epoch ms).
     pub interval_ms: Option<i64>,
     /// Oldest first: every sample, or one point per interval that holds any.
     pub samples: Vec<PointView>,
