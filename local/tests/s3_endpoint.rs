@@ -461,3 +461,130 @@ async fn an_address_in_use_is_named_in_the_error() {
     assert!(matches!(error, S3EndpointError::AddressInUse { .. }), "{error:?}");
     assert!(error.to_string().contains(&addr.to_string()), "{error}");
 }
+
+/// The error code of an S3 answer, as the client parsed it.
+fn code<E: aws_sdk_s3::error::ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> Option<&str> {
+    error.as_service_error().and_then(aws_sdk_s3::error::ProvideErrorMetadata::code)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bucket_is_never_deleted_under_an_acknowledged_put() {
+    let stack = Stack::new(false).await;
+    let s3 = &stack.s3;
+    let bucket = "short-lived";
+    for round in 0..40 {
+        s3.create_bucket().bucket(bucket).send().await.expect("create bucket");
+        let puts: Vec<_> = (0..6)
+            .map(|n| {
+                let s3 = s3.clone();
+                tokio::spawn(async move {
+                    let key = format!("key-{n}");
+                    let put = s3.put_object().bucket(bucket).key(&key).body(ByteStream::from_static(b"x"));
+                    (key, put.send().await.map_err(|error| code(&error).map(str::to_owned)))
+                })
+            })
+            .collect();
+        let delete = {
+            let s3 = s3.clone();
+            tokio::spawn(async move {
+                s3.delete_bucket()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .map_err(|error| code(&error).map(str::to_owned))
+            })
+        };
+        let deleted = delete.await.expect("delete task");
+        let mut acknowledged = Vec::new();
+        for put in puts {
+            let (key, answer) = put.await.expect("put task");
+            match answer {
+                Ok(_) => acknowledged.push(key),
+                Err(code) => assert_eq!(code.as_deref(), Some("NoSuchBucket"), "round {round}: put {key}"),
+            }
+        }
+        match &deleted {
+            Ok(_) => assert!(acknowledged.is_empty(), "round {round}: deleted under {acknowledged:?}"),
+            Err(code) => assert_eq!(code.as_deref(), Some("BucketNotEmpty"), "round {round}"),
+        }
+        for key in &acknowledged {
+            let head = s3.head_object().bucket(bucket).key(key).send().await;
+            assert!(head.is_ok(), "round {round}: acknowledged {key} is gone: {head:?}");
+            s3.delete_object().bucket(bucket).key(key).send().await.expect("delete object");
+        }
+        if deleted.is_err() || !acknowledged.is_empty() {
+            s3.delete_bucket().bucket(bucket).send().await.expect("delete the emptied bucket");
+        }
+    }
+    stack.running.settled().await.expect("every notification delivered");
+    let name = BucketName::parse(bucket).expect("bucket name");
+    assert_eq!(stack.tracker.ledger().totals(&name).await.expect("totals"), Totals::default());
+    stack.running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_to_a_missing_bucket_answer_no_such_bucket() {
+    let stack = Stack::new(false).await;
+    let s3 = &stack.s3;
+    let (missing, gone) = ("never-created", "gone-bucket");
+    let no_such_bucket =
+        |answer: Option<&str>, what: &str| assert_eq!(answer, Some("NoSuchBucket"), "{what}");
+
+    let put = s3.put_object().bucket(missing).key("a.txt").body(ByteStream::from_static(b"x")).send().await;
+    no_such_bucket(put.as_ref().err().and_then(code), "put");
+    stack.put("source.txt", b"source").await;
+    let copy = s3
+        .copy_object()
+        .copy_source(format!("{}/source.txt", stack.bucket.as_str()))
+        .bucket(missing)
+        .key("copied.txt")
+        .send()
+        .await;
+    no_such_bucket(copy.as_ref().err().and_then(code), "copy");
+    let create = s3.create_multipart_upload().bucket(missing).key("big.bin").send().await;
+    no_such_bucket(create.as_ref().err().and_then(code), "create upload");
+
+    // An upload whose bucket is deleted while it runs.
+    s3.create_bucket().bucket(gone).send().await.expect("create bucket");
+    let upload =
+        s3.create_multipart_upload().bucket(gone).key("big.bin").send().await.expect("create upload");
+    let upload_id = upload.upload_id().expect("upload id");
+    let part = s3
+        .upload_part()
+        .bucket(gone)
+        .key("big.bin")
+        .upload_id(upload_id)
+        .part_number(1)
+        .body(ByteStream::from(vec![1_u8; 3]))
+        .send()
+        .await
+        .expect("upload part");
+    s3.delete_bucket().bucket(gone).send().await.expect("delete bucket");
+    let second = s3
+        .upload_part()
+        .bucket(gone)
+        .key("big.bin")
+        .upload_id(upload_id)
+        .part_number(2)
+        .body(ByteStream::from(vec![2_u8; 3]))
+        .send()
+        .await;
+    no_such_bucket(second.as_ref().err().and_then(code), "upload part");
+    let completed = CompletedMultipartUpload::builder()
+        .parts(CompletedPart::builder().part_number(1).set_e_tag(part.e_tag().map(str::to_owned)).build())
+        .build();
+    let complete = s3
+        .complete_multipart_upload()
+        .bucket(gone)
+        .key("big.bin")
+        .upload_id(upload_id)
+        .multipart_upload(completed)
+        .send()
+        .await;
+    no_such_bucket(complete.as_ref().err().and_then(code), "complete upload");
+
+    let buckets = s3.list_buckets().send().await.expect("list buckets");
+    let names: Vec<_> = buckets.buckets().iter().filter_map(|bucket| bucket.name()).collect();
+    assert_eq!(names, [stack.bucket.as_str()]);
+    stack.running.shutdown().await;
+}

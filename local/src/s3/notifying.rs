@@ -2,8 +2,10 @@
 //! does, with one event record per change.
 //!
 //! A change and its announcement happen under the key's lock, so the sequencers of one key follow the
-//! order in which its changes reached the disk. Changes run in their own task: a client that hangs up
-//! mid-request cannot cancel the announcement of a change that already happened.
+//! order in which its changes reached the disk, and under its bucket's shared lock, which DeleteBucket
+//! takes alone: a bucket is removed only when no acknowledged object is in it, and a write to a missing
+//! bucket answers NoSuchBucket rather than creating it. Changes run in their own task: a client that hangs
+//! up mid-request cannot cancel the announcement of a change that already happened.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -16,7 +18,7 @@ use tracker::event::compose::{OutgoingKind, OutgoingRecord};
 
 use super::delivery::Notifier;
 use super::keys;
-use super::locks::KeyLocks;
+use super::locks::{BucketLocks, KeyLocks};
 use super::sequencer::SequencerSource;
 
 pub(crate) struct NotifyingS3 {
@@ -28,11 +30,13 @@ struct Shared {
     notifier: Notifier,
     sequencers: SequencerSource,
     locks: KeyLocks,
+    buckets: BucketLocks,
 }
 
 impl NotifyingS3 {
     pub(crate) fn new(fs: FileSystem, notifier: Notifier, sequencers: SequencerSource) -> Self {
-        Self { shared: Arc::new(Shared { fs, notifier, sequencers, locks: KeyLocks::new() }) }
+        let (locks, buckets) = (KeyLocks::new(), BucketLocks::new());
+        Self { shared: Arc::new(Shared { fs, notifier, sequencers, locks, buckets }) }
     }
 
     /// Runs `change` on the shared state in a task of its own, and waits for it.
@@ -64,6 +68,12 @@ fn on_behalf<T, U>(req: &S3Request<T>, input: U) -> S3Request<U> {
 }
 
 impl Shared {
+    /// Answers NoSuchBucket for a missing bucket; s3s-fs would create its folder on a write.
+    async fn require_bucket<T>(&self, context: &S3Request<T>, bucket: &str) -> S3Result<()> {
+        let input = HeadBucketInput { bucket: bucket.to_owned(), ..Default::default() };
+        self.fs.head_bucket(on_behalf(context, input)).await.map(drop)
+    }
+
     /// Queues the event record of one change. Called with the key's lock held.
     fn announce(&self, bucket: &str, key: &str, kind: OutgoingKind) {
         let record = OutgoingRecord {
@@ -107,6 +117,8 @@ impl Shared {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
         keys::check_storable(&key)?;
         let context = on_behalf(&req, ());
+        let _bucket_held = self.buckets.change(&bucket).await;
+        self.require_bucket(&context, &bucket).await?;
         let _held = self.locks.lock(&bucket, &key).await;
         let response = self.fs.put_object(req).await?;
         self.announce_created(&context, &bucket, &key, "Put").await?;
@@ -117,6 +129,8 @@ impl Shared {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
         keys::check_storable(&key)?;
         let context = on_behalf(&req, ());
+        let _bucket_held = self.buckets.change(&bucket).await;
+        self.require_bucket(&context, &bucket).await?;
         let _held = self.locks.lock(&bucket, &key).await;
         let response = self.fs.copy_object(req).await?;
         self.announce_created(&context, &bucket, &key, "Copy").await?;
@@ -130,6 +144,8 @@ impl Shared {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
         keys::check_storable(&key)?;
         let context = on_behalf(&req, ());
+        let _bucket_held = self.buckets.change(&bucket).await;
+        self.require_bucket(&context, &bucket).await?;
         let _held = self.locks.lock(&bucket, &key).await;
         let mut response = self.fs.complete_multipart_upload(req).await?;
         // The storage may answer with a future (to keep slow completions alive); the object is only in
@@ -147,6 +163,7 @@ impl Shared {
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
         keys::check_storable(&key)?;
+        let _bucket_held = self.buckets.change(&bucket).await;
         let _held = self.locks.lock(&bucket, &key).await;
         let response = self.fs.delete_object(req).await?;
         if !keys::is_folder(&key) {
@@ -197,10 +214,12 @@ impl Shared {
     }
 
     /// Like S3, refuses to delete a bucket that holds objects: s3s-fs would remove them without a trace.
+    /// No object change runs in the bucket meanwhile, so none lands between the check and the removal.
     async fn delete_bucket(
         &self,
         req: S3Request<DeleteBucketInput>,
     ) -> S3Result<S3Response<DeleteBucketOutput>> {
+        let _held = self.buckets.removal(&req.input.bucket).await;
         let probe =
             ListObjectsV2Input { bucket: req.input.bucket.clone(), max_keys: Some(1), ..Default::default() };
         let listing = self.fs.list_objects_v2(on_behalf(&req, probe)).await?;
@@ -255,12 +274,14 @@ impl S3 for NotifyingS3 {
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         // Refused here already, rather than after every part has been uploaded.
         keys::check_storable(&req.input.key)?;
+        self.shared.require_bucket(&req, &req.input.bucket).await?;
         self.shared.fs.create_multipart_upload(req).await
     }
 
-    // What follows changes no object, and is the storage's own answer.
+    // Parts are kept outside the bucket until the upload completes (which checks the bucket again).
 
     async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
+        self.shared.require_bucket(&req, &req.input.bucket).await?;
         self.shared.fs.upload_part(req).await
     }
 
@@ -268,8 +289,11 @@ impl S3 for NotifyingS3 {
         &self,
         req: S3Request<UploadPartCopyInput>,
     ) -> S3Result<S3Response<UploadPartCopyOutput>> {
+        self.shared.require_bucket(&req, &req.input.bucket).await?;
         self.shared.fs.upload_part_copy(req).await
     }
+
+    // What follows changes no object, and is the storage's own answer.
 
     async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
         self.shared.fs.list_parts(req).await
