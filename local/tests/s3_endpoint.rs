@@ -588,3 +588,119 @@ async fn writes_to_a_missing_bucket_answer_no_such_bucket() {
     assert_eq!(names, [stack.bucket.as_str()]);
     stack.running.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_ending_in_a_slash_are_refused_by_every_write() {
+    let stack = Stack::new(false).await;
+    let bucket = stack.bucket.as_str();
+    stack.put("source.txt", &[b's'; 8]).await;
+
+    let refused = stack
+        .s3
+        .put_object()
+        .bucket(bucket)
+        .key("folder/")
+        .body(ByteStream::from_static(b""))
+        .send()
+        .await
+        .expect_err("put refused");
+    assert_eq!((status(&refused), code(&refused)), (Some(400), Some("InvalidArgument")), "{refused:?}");
+    let refused = stack
+        .s3
+        .copy_object()
+        .copy_source(format!("{bucket}/source.txt"))
+        .bucket(bucket)
+        .key("copied/")
+        .send()
+        .await
+        .expect_err("copy refused");
+    assert_eq!((status(&refused), code(&refused)), (Some(400), Some("InvalidArgument")), "{refused:?}");
+    let refused =
+        stack.s3.create_multipart_upload().bucket(bucket).key("multi/").send().await.expect_err("refused");
+    assert_eq!((status(&refused), code(&refused)), (Some(400), Some("InvalidArgument")), "{refused:?}");
+
+    // An upload begun under an ordinary key cannot be completed under a folder's.
+    let upload =
+        stack.s3.create_multipart_upload().bucket(bucket).key("multi").send().await.expect("create upload");
+    let upload_id = upload.upload_id().expect("upload id");
+    let part = stack
+        .s3
+        .upload_part()
+        .bucket(bucket)
+        .key("multi")
+        .upload_id(upload_id)
+        .part_number(1)
+        .body(ByteStream::from(vec![7_u8; 7]))
+        .send()
+        .await
+        .expect("upload part");
+    let completed = CompletedMultipartUpload::builder()
+        .parts(CompletedPart::builder().part_number(1).set_e_tag(part.e_tag().map(str::to_owned)).build())
+        .build();
+    let refused = stack
+        .s3
+        .complete_multipart_upload()
+        .bucket(bucket)
+        .key("multi/")
+        .upload_id(upload_id)
+        .multipart_upload(completed)
+        .send()
+        .await
+        .expect_err("complete refused");
+    assert_eq!((status(&refused), code(&refused)), (Some(400), Some("InvalidArgument")), "{refused:?}");
+
+    stack.running.settled().await.expect("every notification delivered");
+    let expected = Totals { size_bytes: 8, object_count: 1 };
+    assert_eq!(stack.listed().await, expected);
+    assert_eq!(stack.totals().await, expected);
+    stack.running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_the_file_system_cannot_name_is_refused_with_a_clear_error() {
+    let stack = Stack::new(false).await;
+    let bucket = stack.bucket.as_str();
+    let long_segment = format!("a/{}.txt", "s".repeat(256));
+    let long_key = "abcdefghi/".repeat(20) + "end.txt";
+    let too_long = "k".repeat(1025);
+    for (key, expected) in [
+        (long_segment.as_str(), "InvalidArgument"),
+        (long_key.as_str(), "InvalidArgument"),
+        (too_long.as_str(), "KeyTooLongError"),
+    ] {
+        let refused = stack
+            .s3
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .expect_err("refused");
+        assert_eq!((status(&refused), code(&refused)), (Some(400), Some(expected)), "{key}: {refused:?}");
+        let refused =
+            stack.s3.create_multipart_upload().bucket(bucket).key(key).send().await.expect_err("refused");
+        assert_eq!((status(&refused), code(&refused)), (Some(400), Some(expected)), "{key}: {refused:?}");
+    }
+    let refused = stack
+        .s3
+        .put_object()
+        .bucket(bucket)
+        .key(long_key.as_str())
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .expect_err("refused");
+    let message = aws_sdk_s3::error::ProvideErrorMetadata::message(&refused).unwrap_or_default();
+    assert!(message.contains("at most") && message.contains(bucket), "{message}");
+
+    // A key well within the limit, with a long segment, is stored and tracked.
+    let fitting = format!("a/{}.txt", "s".repeat(90));
+    stack.put(&fitting, b"fits").await;
+    assert_eq!(stack.read(&fitting).await, b"fits");
+    stack.running.settled().await.expect("every notification delivered");
+    let expected = Totals { size_bytes: 4, object_count: 1 };
+    assert_eq!(stack.listed().await, expected);
+    assert_eq!(stack.totals().await, expected);
+    stack.running.shutdown().await;
+}

@@ -96,9 +96,6 @@ impl Shared {
         key: &str,
         how: &'static str,
     ) -> S3Result<()> {
-        if keys::is_folder(key) {
-            return Ok(());
-        }
         let input = HeadObjectInput { bucket: bucket.to_owned(), key: key.to_owned(), ..Default::default() };
         let head = self.fs.head_object(on_behalf(context, input)).await.inspect_err(|error| {
             tracing::error!(bucket, key, %error, "a stored object cannot be read back; its change is not announced");
@@ -115,7 +112,7 @@ impl Shared {
 
     async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
-        keys::check_storable(&key)?;
+        keys::check_storable(&bucket, &key)?;
         let context = on_behalf(&req, ());
         let _bucket_held = self.buckets.change(&bucket).await;
         self.require_bucket(&context, &bucket).await?;
@@ -127,7 +124,7 @@ impl Shared {
 
     async fn copy_object(&self, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
-        keys::check_storable(&key)?;
+        keys::check_storable(&bucket, &key)?;
         let context = on_behalf(&req, ());
         let _bucket_held = self.buckets.change(&bucket).await;
         self.require_bucket(&context, &bucket).await?;
@@ -142,7 +139,7 @@ impl Shared {
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
-        keys::check_storable(&key)?;
+        keys::check_storable(&bucket, &key)?;
         let context = on_behalf(&req, ());
         let _bucket_held = self.buckets.change(&bucket).await;
         self.require_bucket(&context, &bucket).await?;
@@ -162,7 +159,7 @@ impl Shared {
         req: S3Request<DeleteObjectInput>,
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
-        keys::check_storable(&key)?;
+        keys::check_key(&key)?;
         let _bucket_held = self.buckets.change(&bucket).await;
         let _held = self.locks.lock(&bucket, &key).await;
         let response = self.fs.delete_object(req).await?;
@@ -273,7 +270,7 @@ impl S3 for NotifyingS3 {
         req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         // Refused here already, rather than after every part has been uploaded.
-        keys::check_storable(&req.input.key)?;
+        keys::check_storable(&req.input.bucket, &req.input.key)?;
         self.shared.require_bucket(&req, &req.input.bucket).await?;
         self.shared.fs.create_multipart_upload(req).await
     }
