@@ -704,3 +704,70 @@ async fn a_key_the_file_system_cannot_name_is_refused_with_a_clear_error() {
     assert_eq!(stack.totals().await, expected);
     stack.running.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_put_refused_for_its_digest_leaves_the_stored_object_as_it_was() {
+    let stack = Stack::new(false).await;
+    let bucket = stack.bucket.as_str();
+    stack.put("kept.txt", &[b'k'; 10]).await;
+
+    // The MD5 and the CRC32 of other bytes than the body's.
+    let wrong_md5 = "1B2M2Y8AsgTpgAmY7PhCfg==";
+    let refused = stack
+        .s3
+        .put_object()
+        .bucket(bucket)
+        .key("kept.txt")
+        .content_md5(wrong_md5)
+        .body(ByteStream::from(vec![b'x'; 20]))
+        .send()
+        .await
+        .expect_err("a wrong Content-MD5 is refused");
+    assert_eq!((status(&refused), code(&refused)), (Some(400), Some("BadDigest")), "{refused:?}");
+    let refused = stack
+        .s3
+        .put_object()
+        .bucket(bucket)
+        .key("kept.txt")
+        .checksum_crc32("AAAAAA==")
+        .body(ByteStream::from(vec![b'y'; 30]))
+        .send()
+        .await
+        .expect_err("a wrong CRC32 is refused");
+    assert_eq!((status(&refused), code(&refused)), (Some(400), Some("BadDigest")), "{refused:?}");
+    let refused = stack
+        .s3
+        .put_object()
+        .bucket(bucket)
+        .key("new.txt")
+        .content_md5(wrong_md5)
+        .body(ByteStream::from(vec![b'z'; 5]))
+        .send()
+        .await
+        .expect_err("a wrong Content-MD5 is refused");
+    assert_eq!(code(&refused), Some("BadDigest"), "{refused:?}");
+
+    assert_eq!(stack.read("kept.txt").await, vec![b'k'; 10]);
+    stack.running.settled().await.expect("every notification delivered");
+    let expected = Totals { size_bytes: 10, object_count: 1 };
+    assert_eq!(stack.totals().await, expected);
+    assert_eq!(stack.listed().await, expected);
+
+    // Right digests pass.
+    let body = vec![b'r'; 20];
+    stack
+        .s3
+        .put_object()
+        .bucket(bucket)
+        .key("kept.txt")
+        .content_md5("mkBH4UsIXogOXq8A9Ys1QA==")
+        .checksum_crc32("es8uiQ==")
+        .body(ByteStream::from(body.clone()))
+        .send()
+        .await
+        .expect("right digests pass");
+    assert_eq!(stack.read("kept.txt").await, body);
+    stack.running.settled().await.expect("every notification delivered");
+    assert_eq!(stack.totals().await, Totals { size_bytes: 20, object_count: 1 });
+    stack.running.shutdown().await;
+}

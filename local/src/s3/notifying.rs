@@ -8,6 +8,7 @@
 //! up mid-request cannot cancel the announcement of a change that already happened.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -17,9 +18,9 @@ use s3s_fs::FileSystem;
 use tracker::event::compose::{OutgoingKind, OutgoingRecord};
 
 use super::delivery::Notifier;
-use super::keys;
 use super::locks::{BucketLocks, KeyLocks};
 use super::sequencer::SequencerSource;
+use super::{digest, keys};
 
 pub(crate) struct NotifyingS3 {
     shared: Arc<Shared>,
@@ -27,6 +28,8 @@ pub(crate) struct NotifyingS3 {
 
 struct Shared {
     fs: FileSystem,
+    /// Where request bodies are spooled while their digests are checked: the storage's own folder.
+    spool_dir: PathBuf,
     notifier: Notifier,
     sequencers: SequencerSource,
     locks: KeyLocks,
@@ -34,9 +37,14 @@ struct Shared {
 }
 
 impl NotifyingS3 {
-    pub(crate) fn new(fs: FileSystem, notifier: Notifier, sequencers: SequencerSource) -> Self {
+    pub(crate) fn new(
+        fs: FileSystem,
+        spool_dir: PathBuf,
+        notifier: Notifier,
+        sequencers: SequencerSource,
+    ) -> Self {
         let (locks, buckets) = (KeyLocks::new(), BucketLocks::new());
-        Self { shared: Arc::new(Shared { fs, notifier, sequencers, locks, buckets }) }
+        Self { shared: Arc::new(Shared { fs, spool_dir, notifier, sequencers, locks, buckets }) }
     }
 
     /// Runs `change` on the shared state in a task of its own, and waits for it.
@@ -110,9 +118,12 @@ impl Shared {
         Ok(())
     }
 
-    async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
+    /// The body is read and checked against its digests before anything changes.
+    async fn put_object(&self, mut req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
         keys::check_storable(&bucket, &key)?;
+        let trailers = req.trailing_headers.take();
+        req.input = digest::verified(req.input, trailers, &self.spool_dir).await?;
         let context = on_behalf(&req, ());
         let _bucket_held = self.buckets.change(&bucket).await;
         self.require_bucket(&context, &bucket).await?;
