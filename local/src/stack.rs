@@ -12,11 +12,12 @@ use tokio::sync::oneshot;
 use tracker::reconcile::{ReconcileError, ReconcileReport, reconcile};
 use tracker::{Tracker, TrackingRules};
 
+use crate::data_dir::{self, DataDirError, DataDirLock};
 use crate::s3::{self, RunningS3, S3EndpointConfig, S3EndpointError};
 
 #[derive(Debug, Clone)]
 pub struct StackConfig {
-    /// Holds `s3/` (the objects) and `history.sqlite3`.
+    /// Holds `s3/` (the objects), `history.sqlite3`, and the lock that keeps a second stack out.
     pub data_dir: PathBuf,
     pub s3_addr: SocketAddr,
     pub api_addr: SocketAddr,
@@ -27,6 +28,8 @@ pub struct StackConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StackError {
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
     #[error("cannot open the history: {0}")]
     Store(#[from] StoreError),
     #[error("S3 endpoint: {0}")]
@@ -52,6 +55,7 @@ pub struct RunningStack {
     store: Arc<SqliteStore>,
     bucket: BucketName,
     reconciled: ReconcileReport,
+    _data_dir: DataDirLock,
 }
 
 impl StackConfig {
@@ -65,7 +69,9 @@ impl StackConfig {
 }
 
 /// Starts everything; at start, keys whose notification was lost (a crash) are brought in by reconciling.
+/// Refused while another stack runs on the same data dir.
 pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
+    let data_dir = data_dir::lock(&config.data_dir)?;
     let store = Arc::new(SqliteStore::open(&config.history_path()).await?);
     let rules = TrackingRules::only(vec![config.bucket.clone()]);
     let tracker = Tracker::new(store.clone(), rules.clone());
@@ -100,7 +106,16 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         let _ = stopped.await;
     }));
 
-    Ok(RunningStack { s3, api_addr, api_stop, api_task, store, bucket: config.bucket, reconciled })
+    Ok(RunningStack {
+        s3,
+        api_addr,
+        api_stop,
+        api_task,
+        store,
+        bucket: config.bucket,
+        reconciled,
+        _data_dir: data_dir,
+    })
 }
 
 impl RunningStack {
@@ -131,7 +146,7 @@ impl RunningStack {
         self.s3.settled().await
     }
 
-    /// Stops taking requests, delivers every pending notification, then returns.
+    /// Stops taking requests, delivers every pending notification, then releases the data dir.
     pub async fn shutdown(self) {
         let _ = self.api_stop.send(());
         match self.api_task.await {

@@ -461,3 +461,313 @@ async fn an_address_in_use_is_named_in_the_error() {
     assert!(matches!(error, S3EndpointError::AddressInUse { .. }), "{error:?}");
     assert!(error.to_string().contains(&addr.to_string()), "{error}");
 }
+
+/// The error code of an S3 answer, as the client parsed it.
+fn code<E: aws_sdk_s3::error::ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> Option<&str> {
+    error.as_service_error().and_then(aws_sdk_s3::error::ProvideErrorMetadata::code)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bucket_is_never_deleted_under_an_acknowledged_put() {
+    let stack = Stack::new(false).await;
+    let s3 = &stack.s3;
+    let bucket = "short-lived";
+    for round in 0..40 {
+        s3.create_bucket().bucket(bucket).send().await.expect("create bucket");
+        let puts: Vec<_> = (0..6)
+            .map(|n| {
+                let s3 = s3.clone();
+                tokio::spawn(async move {
+                    let key = format!("key-{n}");
+                    let put = s3.put_object().bucket(bucket).key(&key).body(ByteStream::from_static(b"x"));
+                    (key, put.send().await.map_err(|error| code(&error).map(str::to_owned)))
+                })
+            })
+            .collect();
+        let delete = {
+            let s3 = s3.clone();
+            tokio::spawn(async move {
+                s3.delete_bucket()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .map_err(|error| code(&error).map(str::to_owned))
+            })
+        };
+        let deleted = delete.await.expect("delete task");
+        let mut acknowledged = Vec::new();
+        for put in puts {
+            let (key, answer) = put.await.expect("put task");
+            match answer {
+                Ok(_) => acknowledged.push(key),
+                Err(code) => assert_eq!(code.as_deref(), Some("NoSuchBucket"), "round {round}: put {key}"),
+            }
+        }
+        match &deleted {
+            Ok(_) => assert!(acknowledged.is_empty(), "round {round}: deleted under {acknowledged:?}"),
+            Err(code) => assert_eq!(code.as_deref(), Some("BucketNotEmpty"), "round {round}"),
+        }
+        for key in &acknowledged {
+            let head = s3.head_object().bucket(bucket).key(key).send().await;
+            assert!(head.is_ok(), "round {round}: acknowledged {key} is gone: {head:?}");
+            s3.delete_object().bucket(bucket).key(key).send().await.expect("delete object");
+        }
+        if deleted.is_err() || !acknowledged.is_empty() {
+            s3.delete_bucket().bucket(bucket).send().await.expect("delete the emptied bucket");
+        }
+    }
+    stack.running.settled().await.expect("every notification delivered");
+    let name = BucketName::parse(bucket).expect("bucket name");
+    assert_eq!(stack.tracker.ledger().totals(&name).await.expect("totals"), Totals::default());
+    stack.running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_to_a_missing_bucket_answer_no_such_bucket() {
+    let stack = Stack::new(false).await;
+    let s3 = &stack.s3;
+    let (missing, gone) = ("never-created", "gone-bucket");
+    let no_such_bucket =
+        |answer: Option<&str>, what: &str| assert_eq!(answer, Some("NoSuchBucket"), "{what}");
+
+    let put = s3.put_object().bucket(missing).key("a.txt").body(ByteStream::from_static(b"x")).send().await;
+    no_such_bucket(put.as_ref().err().and_then(code), "put");
+    stack.put("source.txt", b"source").await;
+    let copy = s3
+        .copy_object()
+        .copy_source(format!("{}/source.txt", stack.bucket.as_str()))
+        .bucket(missing)
+        .key("copied.txt")
+        .send()
+        .await;
+    no_such_bucket(copy.as_ref().err().and_then(code), "copy");
+    let create = s3.create_multipart_upload().bucket(missing).key("big.bin").send().await;
+    no_such_bucket(create.as_ref().err().and_then(code), "create upload");
+
+    // An upload whose bucket is deleted while it runs.
+    s3.create_bucket().bucket(gone).send().await.expect("create bucket");
+    let upload =
+        s3.create_multipart_upload().bucket(gone).key("big.bin").send().await.expect("create upload");
+    let upload_id = upload.upload_id().expect("upload id");
+    let part = s3
+        .upload_part()
+        .bucket(gone)
+        .key("big.bin")
+        .upload_id(upload_id)
+        .part_number(1)
+        .body(ByteStream::from(vec![1_u8; 3]))
+        .send()
+        .await
+        .expect("upload part");
+    s3.delete_bucket().bucket(gone).send().await.expect("delete bucket");
+    let second = s3
+        .upload_part()
+        .bucket(gone)
+        .key("big.bin")
+        .upload_id(upload_id)
+        .part_number(2)
+        .body(ByteStream::from(vec![2_u8; 3]))
+        .send()
+        .await;
+    no_such_bucket(second.as_ref().err().and_then(code), "upload part");
+    let completed = CompletedMultipartUpload::builder()
+        .parts(CompletedPart::builder().part_number(1).set_e_tag(part.e_tag().map(str::to_owned)).build())
+        .build();
+    let complete = s3
+        .complete_multipart_upload()
+        .bucket(gone)
+        .key("big.bin")
+        .upload_id(upload_id)
+        .multipart_upload(completed)
+        .send()
+        .await;
+    no_such_bucket(complete.as_ref().err().and_then(code), "complete upload");
+
+    let buckets = s3.list_buckets().send().await.expect("list buckets");
+    let names: Vec<_> = buckets.buckets().iter().filter_map(|bucket| bucket.name()).collect();
+    assert_eq!(names, [stack.bucket.as_str()]);
+    stack.running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_ending_in_a_slash_are_refused_by_every_write() {
+    let stack = Stack::new(false).await;
+    let bucket = stack.bucket.as_str();
+    stack.put("source.txt", &[b's'; 8]).await;
+
+    let refused = stack
+        .s3
+        .put_object()
+        .bucket(bucket)
+        .key("folder/")
+        .body(ByteStream::from_static(b""))
+        .send()
+        .await
+        .expect_err("put refused");
+    assert_eq!((status(&refused), code(&refused)), (Some(400), Some("InvalidArgument")), "{refused:?}");
+    let refused = stack
+        .s3
+        .copy_object()
+        .copy_source(format!("{bucket}/source.txt"))
+        .bucket(bucket)
+        .key("copied/")
+        .send()
+        .await
+        .expect_err("copy refused");
+    assert_eq!((status(&refused), code(&refused)), (Some(400), Some("InvalidArgument")), "{refused:?}");
+    let refused =
+        stack.s3.create_multipart_upload().bucket(bucket).key("multi/").send().await.expect_err("refused");
+    assert_eq!((status(&refused), code(&refused)), (Some(400), Some("InvalidArgument")), "{refused:?}");
+
+    // An upload begun under an ordinary key cannot be completed under a folder's.
+    let upload =
+        stack.s3.create_multipart_upload().bucket(bucket).key("multi").send().await.expect("create upload");
+    let upload_id = upload.upload_id().expect("upload id");
+    let part = stack
+        .s3
+        .upload_part()
+        .bucket(bucket)
+        .key("multi")
+        .upload_id(upload_id)
+        .part_number(1)
+        .body(ByteStream::from(vec![7_u8; 7]))
+        .send()
+        .await
+        .expect("upload part");
+    let completed = CompletedMultipartUpload::builder()
+        .parts(CompletedPart::builder().part_number(1).set_e_tag(part.e_tag().map(str::to_owned)).build())
+        .build();
+    let refused = stack
+        .s3
+        .complete_multipart_upload()
+        .bucket(bucket)
+        .key("multi/")
+        .upload_id(upload_id)
+        .multipart_upload(completed)
+        .send()
+        .await
+        .expect_err("complete refused");
+    assert_eq!((status(&refused), code(&refused)), (Some(400), Some("InvalidArgument")), "{refused:?}");
+
+    stack.running.settled().await.expect("every notification delivered");
+    let expected = Totals { size_bytes: 8, object_count: 1 };
+    assert_eq!(stack.listed().await, expected);
+    assert_eq!(stack.totals().await, expected);
+    stack.running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_the_file_system_cannot_name_is_refused_with_a_clear_error() {
+    let stack = Stack::new(false).await;
+    let bucket = stack.bucket.as_str();
+    let long_segment = format!("a/{}.txt", "s".repeat(256));
+    let long_key = "abcdefghi/".repeat(20) + "end.txt";
+    let too_long = "k".repeat(1025);
+    for (key, expected) in [
+        (long_segment.as_str(), "InvalidArgument"),
+        (long_key.as_str(), "InvalidArgument"),
+        (too_long.as_str(), "KeyTooLongError"),
+    ] {
+        let refused = stack
+            .s3
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .expect_err("refused");
+        assert_eq!((status(&refused), code(&refused)), (Some(400), Some(expected)), "{key}: {refused:?}");
+        let refused =
+            stack.s3.create_multipart_upload().bucket(bucket).key(key).send().await.expect_err("refused");
+        assert_eq!((status(&refused), code(&refused)), (Some(400), Some(expected)), "{key}: {refused:?}");
+    }
+    let refused = stack
+        .s3
+        .put_object()
+        .bucket(bucket)
+        .key(long_key.as_str())
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .expect_err("refused");
+    let message = aws_sdk_s3::error::ProvideErrorMetadata::message(&refused).unwrap_or_default();
+    assert!(message.contains("at most") && message.contains(bucket), "{message}");
+
+    // A key well within the limit, with a long segment, is stored and tracked.
+    let fitting = format!("a/{}.txt", "s".repeat(90));
+    stack.put(&fitting, b"fits").await;
+    assert_eq!(stack.read(&fitting).await, b"fits");
+    stack.running.settled().await.expect("every notification delivered");
+    let expected = Totals { size_bytes: 4, object_count: 1 };
+    assert_eq!(stack.listed().await, expected);
+    assert_eq!(stack.totals().await, expected);
+    stack.running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_put_refused_for_its_digest_leaves_the_stored_object_as_it_was() {
+    let stack = Stack::new(false).await;
+    let bucket = stack.bucket.as_str();
+    stack.put("kept.txt", &[b'k'; 10]).await;
+
+    // The MD5 and the CRC32 of other bytes than the body's.
+    let wrong_md5 = "1B2M2Y8AsgTpgAmY7PhCfg==";
+    let refused = stack
+        .s3
+        .put_object()
+        .bucket(bucket)
+        .key("kept.txt")
+        .content_md5(wrong_md5)
+        .body(ByteStream::from(vec![b'x'; 20]))
+        .send()
+        .await
+        .expect_err("a wrong Content-MD5 is refused");
+    assert_eq!((status(&refused), code(&refused)), (Some(400), Some("BadDigest")), "{refused:?}");
+    let refused = stack
+        .s3
+        .put_object()
+        .bucket(bucket)
+        .key("kept.txt")
+        .checksum_crc32("AAAAAA==")
+        .body(ByteStream::from(vec![b'y'; 30]))
+        .send()
+        .await
+        .expect_err("a wrong CRC32 is refused");
+    assert_eq!((status(&refused), code(&refused)), (Some(400), Some("BadDigest")), "{refused:?}");
+    let refused = stack
+        .s3
+        .put_object()
+        .bucket(bucket)
+        .key("new.txt")
+        .content_md5(wrong_md5)
+        .body(ByteStream::from(vec![b'z'; 5]))
+        .send()
+        .await
+        .expect_err("a wrong Content-MD5 is refused");
+    assert_eq!(code(&refused), Some("BadDigest"), "{refused:?}");
+
+    assert_eq!(stack.read("kept.txt").await, vec![b'k'; 10]);
+    stack.running.settled().await.expect("every notification delivered");
+    let expected = Totals { size_bytes: 10, object_count: 1 };
+    assert_eq!(stack.totals().await, expected);
+    assert_eq!(stack.listed().await, expected);
+
+    // Right digests pass.
+    let body = vec![b'r'; 20];
+    stack
+        .s3
+        .put_object()
+        .bucket(bucket)
+        .key("kept.txt")
+        .content_md5("mkBH4UsIXogOXq8A9Ys1QA==")
+        .checksum_crc32("es8uiQ==")
+        .body(ByteStream::from(body.clone()))
+        .send()
+        .await
+        .expect("right digests pass");
+    assert_eq!(stack.read("kept.txt").await, body);
+    stack.running.settled().await.expect("every notification delivered");
+    assert_eq!(stack.totals().await, Totals { size_bytes: 20, object_count: 1 });
+    stack.running.shutdown().await;
+}

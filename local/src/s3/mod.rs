@@ -7,6 +7,7 @@
 
 mod chaos;
 mod delivery;
+mod digest;
 mod keys;
 mod locks;
 mod notifying;
@@ -81,7 +82,7 @@ pub async fn start(config: S3EndpointConfig, tracker: Tracker) -> Result<Running
     let addr = listener.local_addr().map_err(|source| S3EndpointError::Bind { addr: config.addr, source })?;
 
     let (notifier, delivery) = delivery::start(tracker, config.chaos);
-    let mut service = S3ServiceBuilder::new(NotifyingS3::new(fs, notifier, sequencers));
+    let mut service = S3ServiceBuilder::new(NotifyingS3::new(fs, config.root.clone(), notifier, sequencers));
     service.set_auth(SimpleAuth::from_single(ACCESS_KEY_ID, SECRET_ACCESS_KEY));
     let server = server::serve(listener, service.build());
     tracing::info!(%addr, root = %config.root.display(), bucket = %config.bucket, chaos = config.chaos, "S3 endpoint listening");

@@ -2,10 +2,13 @@
 //! does, with one event record per change.
 //!
 //! A change and its announcement happen under the key's lock, so the sequencers of one key follow the
-//! order in which its changes reached the disk. Changes run in their own task: a client that hangs up
-//! mid-request cannot cancel the announcement of a change that already happened.
+//! order in which its changes reached the disk, and under its bucket's shared lock, which DeleteBucket
+//! takes alone: a bucket is removed only when no acknowledged object is in it, and a write to a missing
+//! bucket answers NoSuchBucket rather than creating it. Changes run in their own task: a client that hangs
+//! up mid-request cannot cancel the announcement of a change that already happened.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -15,9 +18,9 @@ use s3s_fs::FileSystem;
 use tracker::event::compose::{OutgoingKind, OutgoingRecord};
 
 use super::delivery::Notifier;
-use super::keys;
-use super::locks::KeyLocks;
+use super::locks::{BucketLocks, KeyLocks};
 use super::sequencer::SequencerSource;
+use super::{digest, keys};
 
 pub(crate) struct NotifyingS3 {
     shared: Arc<Shared>,
@@ -25,14 +28,23 @@ pub(crate) struct NotifyingS3 {
 
 struct Shared {
     fs: FileSystem,
+    /// Where request bodies are spooled while their digests are checked: the storage's own folder.
+    spool_dir: PathBuf,
     notifier: Notifier,
     sequencers: SequencerSource,
     locks: KeyLocks,
+    buckets: BucketLocks,
 }
 
 impl NotifyingS3 {
-    pub(crate) fn new(fs: FileSystem, notifier: Notifier, sequencers: SequencerSource) -> Self {
-        Self { shared: Arc::new(Shared { fs, notifier, sequencers, locks: KeyLocks::new() }) }
+    pub(crate) fn new(
+        fs: FileSystem,
+        spool_dir: PathBuf,
+        notifier: Notifier,
+        sequencers: SequencerSource,
+    ) -> Self {
+        let (locks, buckets) = (KeyLocks::new(), BucketLocks::new());
+        Self { shared: Arc::new(Shared { fs, spool_dir, notifier, sequencers, locks, buckets }) }
     }
 
     /// Runs `change` on the shared state in a task of its own, and waits for it.
@@ -64,6 +76,12 @@ fn on_behalf<T, U>(req: &S3Request<T>, input: U) -> S3Request<U> {
 }
 
 impl Shared {
+    /// Answers NoSuchBucket for a missing bucket; s3s-fs would create its folder on a write.
+    async fn require_bucket<T>(&self, context: &S3Request<T>, bucket: &str) -> S3Result<()> {
+        let input = HeadBucketInput { bucket: bucket.to_owned(), ..Default::default() };
+        self.fs.head_bucket(on_behalf(context, input)).await.map(drop)
+    }
+
     /// Queues the event record of one change. Called with the key's lock held.
     fn announce(&self, bucket: &str, key: &str, kind: OutgoingKind) {
         let record = OutgoingRecord {
@@ -86,9 +104,6 @@ impl Shared {
         key: &str,
         how: &'static str,
     ) -> S3Result<()> {
-        if keys::is_folder(key) {
-            return Ok(());
-        }
         let input = HeadObjectInput { bucket: bucket.to_owned(), key: key.to_owned(), ..Default::default() };
         let head = self.fs.head_object(on_behalf(context, input)).await.inspect_err(|error| {
             tracing::error!(bucket, key, %error, "a stored object cannot be read back; its change is not announced");
@@ -103,10 +118,15 @@ impl Shared {
         Ok(())
     }
 
-    async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
+    /// The body is read and checked against its digests before anything changes.
+    async fn put_object(&self, mut req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
-        keys::check_storable(&key)?;
+        keys::check_storable(&bucket, &key)?;
+        let trailers = req.trailing_headers.take();
+        req.input = digest::verified(req.input, trailers, &self.spool_dir).await?;
         let context = on_behalf(&req, ());
+        let _bucket_held = self.buckets.change(&bucket).await;
+        self.require_bucket(&context, &bucket).await?;
         let _held = self.locks.lock(&bucket, &key).await;
         let response = self.fs.put_object(req).await?;
         self.announce_created(&context, &bucket, &key, "Put").await?;
@@ -115,8 +135,10 @@ impl Shared {
 
     async fn copy_object(&self, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
-        keys::check_storable(&key)?;
+        keys::check_storable(&bucket, &key)?;
         let context = on_behalf(&req, ());
+        let _bucket_held = self.buckets.change(&bucket).await;
+        self.require_bucket(&context, &bucket).await?;
         let _held = self.locks.lock(&bucket, &key).await;
         let response = self.fs.copy_object(req).await?;
         self.announce_created(&context, &bucket, &key, "Copy").await?;
@@ -128,8 +150,10 @@ impl Shared {
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
-        keys::check_storable(&key)?;
+        keys::check_storable(&bucket, &key)?;
         let context = on_behalf(&req, ());
+        let _bucket_held = self.buckets.change(&bucket).await;
+        self.require_bucket(&context, &bucket).await?;
         let _held = self.locks.lock(&bucket, &key).await;
         let mut response = self.fs.complete_multipart_upload(req).await?;
         // The storage may answer with a future (to keep slow completions alive); the object is only in
@@ -146,7 +170,8 @@ impl Shared {
         req: S3Request<DeleteObjectInput>,
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
-        keys::check_storable(&key)?;
+        keys::check_key(&key)?;
+        let _bucket_held = self.buckets.change(&bucket).await;
         let _held = self.locks.lock(&bucket, &key).await;
         let response = self.fs.delete_object(req).await?;
         if !keys::is_folder(&key) {
@@ -197,10 +222,12 @@ impl Shared {
     }
 
     /// Like S3, refuses to delete a bucket that holds objects: s3s-fs would remove them without a trace.
+    /// No object change runs in the bucket meanwhile, so none lands between the check and the removal.
     async fn delete_bucket(
         &self,
         req: S3Request<DeleteBucketInput>,
     ) -> S3Result<S3Response<DeleteBucketOutput>> {
+        let _held = self.buckets.removal(&req.input.bucket).await;
         let probe =
             ListObjectsV2Input { bucket: req.input.bucket.clone(), max_keys: Some(1), ..Default::default() };
         let listing = self.fs.list_objects_v2(on_behalf(&req, probe)).await?;
@@ -254,13 +281,15 @@ impl S3 for NotifyingS3 {
         req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         // Refused here already, rather than after every part has been uploaded.
-        keys::check_storable(&req.input.key)?;
+        keys::check_storable(&req.input.bucket, &req.input.key)?;
+        self.shared.require_bucket(&req, &req.input.bucket).await?;
         self.shared.fs.create_multipart_upload(req).await
     }
 
-    // What follows changes no object, and is the storage's own answer.
+    // Parts are kept outside the bucket until the upload completes (which checks the bucket again).
 
     async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
+        self.shared.require_bucket(&req, &req.input.bucket).await?;
         self.shared.fs.upload_part(req).await
     }
 
@@ -268,8 +297,11 @@ impl S3 for NotifyingS3 {
         &self,
         req: S3Request<UploadPartCopyInput>,
     ) -> S3Result<S3Response<UploadPartCopyOutput>> {
+        self.shared.require_bucket(&req, &req.input.bucket).await?;
         self.shared.fs.upload_part_copy(req).await
     }
+
+    // What follows changes no object, and is the storage's own answer.
 
     async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
         self.shared.fs.list_parts(req).await
