@@ -235,7 +235,10 @@ async fn reconcile_bucket(tracker: &Tracker, s3: &aws_sdk_s3::Client, bucket: &B
     let on_terminal = std::io::stderr().is_terminal();
     let show = |progress: Progress| {
         if on_terminal {
-            eprint!("\rlisted {} objects, {} new", progress.listed, progress.added);
+            eprint!(
+                "\rlisted {} objects: {} added, {} removed, {} resized",
+                progress.listed, progress.added, progress.removed, progress.resized
+            );
         }
     };
     let result =

@@ -8,6 +8,7 @@ mod bucket;
 mod bytes;
 mod change;
 mod clock;
+pub mod correction;
 mod error;
 mod hash;
 mod key;

@@ -2,7 +2,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::correction::{Correction, KeyRows};
 use crate::rollup::{ReducedWindow, Rollup};
+use crate::transition::Transition;
 use crate::{ApplyOutcome, BucketName, ObjectChange, ObjectKey, Sample, StoreError, Totals, Window};
 
 /// The tracker's side of the port: the per-key ledger and the bucket totals it keeps exact.
@@ -21,29 +23,25 @@ pub trait Ledger: Send + Sync {
         crate::batch::only_result(self.apply_batch(std::slice::from_ref(change)).await)
     }
 
-    /// Adds the listed objects whose keys the ledger has never seen (with the lowest sequencer, so any
-    /// real event wins over them, and a tombstone refuses them) and records a sample if anything was
-    /// added. Returns the number added.
-    async fn seed(&self, bucket: &BucketName, objects: &[(ObjectKey, u64)]) -> Result<u64, StoreError> {
-        let changes: Vec<ObjectChange> = objects
-            .iter()
-            .map(|(key, size)| ObjectChange {
-                bucket: bucket.clone(),
-                key: key.clone(),
-                sequencer: crate::Sequencer::lowest(),
-                kind: crate::ChangeKind::Created { size: *size },
-            })
-            .collect();
-        let mut added = 0;
-        for result in self.apply_batch(&changes).await {
-            match result {
-                Ok(ApplyOutcome::Applied(_)) => added += 1,
-                Ok(ApplyOutcome::Skipped { .. }) => {}
-                Err(error) => return Err(StoreError::Shared(error)),
-            }
-        }
-        Ok(added)
-    }
+    /// The bucket's key rows (tombstones included) after `after`, in key order (the byte order of the keys,
+    /// which is S3's listing order), read consistently: about `limit` of them, and every row up to the
+    /// answer's `through`.
+    async fn key_rows(
+        &self,
+        bucket: &BucketName,
+        after: Option<&ObjectKey>,
+        limit: usize,
+    ) -> Result<KeyRows, StoreError>;
+
+    /// Applies corrections of one bucket, each only if its key's row is still the one it saw (see
+    /// [`crate::correction`]), with the key rows and the totals moving together, and records a sample if
+    /// any applied. Answers what each did, in order. On an error, some may have applied: reading the rows
+    /// again and correcting what still disagrees is safe.
+    async fn correct(
+        &self,
+        bucket: &BucketName,
+        corrections: &[Correction],
+    ) -> Result<Vec<Transition>, StoreError>;
 
     /// How long the ledger keeps a tombstone, or `None` for as long as the key's row: an event older than
     /// this may find its key forgotten, and is parked instead of applied.

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::Utc;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use domain::correction::Correction;
 use domain::{BucketName, Ledger, ObjectKey, Totals};
 use local::s3::{RunningS3, S3EndpointConfig};
 use store_sqlite::SqliteStore;
@@ -44,9 +45,14 @@ async fn world(objects: usize) -> World {
     }
     let store = Arc::new(SqliteStore::open(&dir.path().join("history.sqlite3")).await.unwrap());
     let bucket = BucketName::parse(BUCKET).unwrap();
-    let listed: Vec<(ObjectKey, u64)> =
-        (0..objects).map(|i| (ObjectKey::parse(format!("data/{i:06}")).unwrap(), 16)).collect();
-    store.seed(&bucket, &listed).await.unwrap();
+    let listed: Vec<Correction> = (0..objects)
+        .map(|i| Correction {
+            key: ObjectKey::parse(format!("data/{i:06}")).unwrap(),
+            seen: None,
+            listed: Some(16),
+        })
+        .collect();
+    store.correct(&bucket, &listed).await.unwrap();
     let tracker = Tracker::new(store.clone(), tracker::TrackingRules::default());
     let config = S3EndpointConfig {
         root: dir.path().join("s3"),
@@ -80,6 +86,21 @@ impl Ledger for CountingLedger {
     async fn apply_batch(&self, changes: &[domain::ObjectChange]) -> Vec<domain::ChangeResult> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.inner.apply_batch(changes).await
+    }
+    async fn key_rows(
+        &self,
+        bucket: &BucketName,
+        after: Option<&ObjectKey>,
+        limit: usize,
+    ) -> Result<domain::correction::KeyRows, domain::StoreError> {
+        self.inner.key_rows(bucket, after, limit).await
+    }
+    async fn correct(
+        &self,
+        bucket: &BucketName,
+        corrections: &[Correction],
+    ) -> Result<Vec<domain::transition::Transition>, domain::StoreError> {
+        self.inner.correct(bucket, corrections).await
     }
     fn tombstone_lifetime(&self) -> Option<std::time::Duration> {
         self.inner.tombstone_lifetime()

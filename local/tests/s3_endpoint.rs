@@ -13,7 +13,7 @@ use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};
-use domain::{BucketName, History, Ledger, ObjectChange, ObjectKey, StoreError, Totals};
+use domain::{BucketName, History, Ledger, ObjectChange, StoreError, Totals};
 use local::s3::{RunningS3, S3EndpointConfig, S3EndpointError, start};
 use store_sqlite::SqliteStore;
 use tempfile::TempDir;
@@ -239,7 +239,7 @@ async fn keys_with_spaces_plus_slashes_and_accents_reach_the_ledger_decoded() {
     )
     .await
     .expect("reconcile");
-    assert_eq!((report.listed, report.added), (2, 0));
+    assert_eq!((report.progress.listed, report.progress.added), (2, 0));
 
     stack.delete(keys[0]).await;
     stack.running.settled().await.expect("every notification delivered");
@@ -382,8 +382,20 @@ impl Ledger for Unreliable {
         self.inner.apply_batch(changes).await
     }
 
-    async fn seed(&self, bucket: &BucketName, objects: &[(ObjectKey, u64)]) -> Result<u64, StoreError> {
-        self.inner.seed(bucket, objects).await
+    async fn key_rows(
+        &self,
+        bucket: &BucketName,
+        after: Option<&domain::ObjectKey>,
+        limit: usize,
+    ) -> Result<domain::correction::KeyRows, StoreError> {
+        self.inner.key_rows(bucket, after, limit).await
+    }
+    async fn correct(
+        &self,
+        bucket: &BucketName,
+        corrections: &[domain::correction::Correction],
+    ) -> Result<Vec<domain::transition::Transition>, StoreError> {
+        self.inner.correct(bucket, corrections).await
     }
 
     fn tombstone_lifetime(&self) -> Option<std::time::Duration> {

@@ -69,7 +69,7 @@ async fn any_s3_client_is_tracked_and_history_survives_a_restart() {
     let again = start_stack(dir.path(), false).await;
     let (_, max) = get_json(&format!("{}/max", again.api_url())).await;
     assert_eq!(max["size_bytes"], 1_024, "the history survived");
-    assert_eq!(again.reconciled().added, 0, "nothing was missed");
+    assert_eq!(again.reconciled().progress.added, 0, "nothing was missed");
     again.shutdown().await;
 }
 
@@ -79,10 +79,50 @@ async fn objects_that_arrived_unnotified_are_reconciled_at_start() {
     std::fs::create_dir_all(dir.path().join("s3/size-tracking-local/old")).unwrap();
     std::fs::write(dir.path().join("s3/size-tracking-local/old/file.bin"), vec![0u8; 300]).unwrap();
     let stack = start_stack(dir.path(), false).await;
-    assert_eq!(stack.reconciled().added, 1);
+    assert_eq!(stack.reconciled().progress.added, 1);
     let (_, max) = get_json(&format!("{}/max", stack.api_url())).await;
     assert_eq!(max["size_bytes"], 300);
     stack.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn changes_made_while_the_stack_was_down_are_reconciled_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = start_stack(dir.path(), false).await;
+    let bucket = stack.bucket().clone();
+    let client = startup::s3_client(&startup::local::sdk_config(&stack.s3_url()).await);
+    for (key, size) in [("a.txt", 10), ("b.txt", 200), ("c.txt", 300)] {
+        let body = ByteStream::from(vec![1u8; size]);
+        client.put_object().bucket(bucket.as_str()).key(key).body(body).send().await.unwrap();
+    }
+    client.delete_object().bucket(bucket.as_str()).key("c.txt").send().await.unwrap();
+    stack.settled().await.expect("every notification delivered");
+    stack.shutdown().await;
+
+    // Behind the stack's back: one object deleted, one overwritten, a deleted one put back.
+    let objects = dir.path().join("s3").join(bucket.as_str());
+    std::fs::remove_file(objects.join("a.txt")).unwrap();
+    std::fs::write(objects.join("b.txt"), vec![2u8; 20]).unwrap();
+    std::fs::write(objects.join("c.txt"), vec![3u8; 7]).unwrap();
+
+    let again = start_stack(dir.path(), false).await;
+    let report = again.reconciled();
+    assert_eq!(
+        (report.progress.added, report.progress.removed, report.progress.resized),
+        (1, 1, 1),
+        "{report:?}"
+    );
+    assert_eq!((report.progress.drift_bytes, report.progress.drift_objects), (-10 + (20 - 200) + 7, 0));
+    let listed = listed_totals(&client_for(&again).await, bucket.as_str()).await;
+    assert_eq!(listed, Totals { size_bytes: 27, object_count: 2 });
+    assert_eq!(again.store().totals(&bucket).await.unwrap(), listed);
+    let (_, window) = get_json(&format!("{}/window?window=60", again.api_url())).await;
+    assert_eq!(sizes(&window["samples"]).last(), Some(&27), "the correction is a sample");
+    again.shutdown().await;
+}
+
+async fn client_for(stack: &local::stack::RunningStack) -> aws_sdk_s3::Client {
+    startup::s3_client(&startup::local::sdk_config(&stack.s3_url()).await)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

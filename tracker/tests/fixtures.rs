@@ -185,12 +185,20 @@ impl Ledger for FailingOnce {
         }
         self.inner.apply_batch(changes).await
     }
-    async fn seed(
+    async fn key_rows(
         &self,
         bucket: &BucketName,
-        objects: &[(domain::ObjectKey, u64)],
-    ) -> Result<u64, StoreError> {
-        self.inner.seed(bucket, objects).await
+        after: Option<&domain::ObjectKey>,
+        limit: usize,
+    ) -> Result<domain::correction::KeyRows, StoreError> {
+        self.inner.key_rows(bucket, after, limit).await
+    }
+    async fn correct(
+        &self,
+        bucket: &BucketName,
+        corrections: &[domain::correction::Correction],
+    ) -> Result<Vec<domain::transition::Transition>, StoreError> {
+        self.inner.correct(bucket, corrections).await
     }
     fn tombstone_lifetime(&self) -> Option<std::time::Duration> {
         self.inner.tombstone_lifetime()

@@ -3,6 +3,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use domain::correction::Correction;
+use domain::transition::{KeyState, Transition};
 use domain::{
     ApplyOutcome, BucketName, ChangeKind, Clock, ObjectChange, ObjectKey, Sequencer, SizeStore, SkipReason,
     Totals,
@@ -729,24 +731,109 @@ mod cases {
         assert_eq!(store.totals(&bucket("elsewhere")).await.unwrap(), totals(1_000, 1));
     }
 
-    pub async fn seeding_adds_only_unknown_keys(backend: Backend) {
+    /// Every key row of a bucket, tombstones included, in key order: read page by page as reconcile does.
+    async fn all_key_rows(store: &dyn SizeStore, b: &BucketName, limit: usize) -> Vec<(ObjectKey, KeyState)> {
+        let mut rows = Vec::new();
+        let mut after: Option<ObjectKey> = None;
+        loop {
+            let page = store.key_rows(b, after.as_ref(), limit).await.unwrap();
+            assert!(page.rows.windows(2).all(|w| w[0].0 < w[1].0), "a page is in key order");
+            if let (Some(first), Some(after)) = (page.rows.first(), &after) {
+                assert!(&first.0 > after, "a page starts after its start key");
+            }
+            if let (Some(last), Some(through)) = (page.rows.last(), &page.through) {
+                assert!(&last.0 <= through, "a page holds nothing past its end");
+            }
+            rows.extend(page.rows);
+            match page.through {
+                None => return rows,
+                Some(through) => after = Some(through),
+            }
+        }
+    }
+
+    pub async fn key_rows_are_read_in_key_order_page_by_page(backend: Backend) {
         let subject = backend.fresh(None).await;
         let store = subject.store.as_ref();
-        let b = bucket("seeded");
-        applied(store, created(b.as_str(), "known", "5", 10)).await;
-        applied(store, removed(b.as_str(), "gone", "6")).await;
-        let listed: Vec<(ObjectKey, u64)> = [("known", 999), ("gone", 999), ("new-1", 3), ("new-2", 4)]
-            .into_iter()
-            .map(|(k, size)| (ObjectKey::parse(k).unwrap(), size))
-            .chain((0..200).map(|i| (ObjectKey::parse(format!("bulk/{i}")).unwrap(), 1)))
+        let b = bucket("listed");
+        // Keys of every length and in no order, some of them tombstones; and another bucket's keys.
+        let mut changes: Vec<ObjectChange> =
+            (0..230u64).map(|i| created(b.as_str(), &format!("k/{}", (i * 7919) % 1000), "5", i)).collect();
+        changes.extend((0..30u64).map(|i| removed(b.as_str(), &format!("gone/{i}"), "6")));
+        changes.push(created(b.as_str(), "é", "5", 1));
+        changes.push(created("other-bucket", "k/1", "5", 1));
+        for result in store.apply_batch(&changes).await {
+            result.unwrap();
+        }
+        let mut expected: Vec<(String, bool)> = changes
+            .iter()
+            .filter(|c| c.bucket == b)
+            .map(|c| (c.key.as_str().to_owned(), matches!(c.kind, ChangeKind::Created { .. })))
             .collect();
-        assert_eq!(store.seed(&b, &listed).await.unwrap(), 202);
-        assert_eq!(store.totals(&b).await.unwrap(), totals(10 + 3 + 4 + 200, 203));
-        assert_eq!(store.latest(&b).await.unwrap().map(|s| s.totals()), Some(totals(217, 203)));
-        assert_eq!(store.seed(&b, &listed).await.unwrap(), 0, "seeding twice adds nothing");
-        // Any real event outranks a seeded row.
-        applied(store, created(b.as_str(), "new-1", "1", 30)).await;
-        assert_eq!(store.totals(&b).await.unwrap(), totals(244, 203));
+        expected.sort_by(|x, y| x.0.as_bytes().cmp(y.0.as_bytes()));
+        for limit in [100, 1_000] {
+            let rows = all_key_rows(store, &b, limit).await;
+            let found: Vec<(String, bool)> =
+                rows.iter().map(|(key, state)| (key.as_str().to_owned(), state.present)).collect();
+            assert_eq!(found, expected, "pages of {limit}");
+        }
+        let rows = all_key_rows(store, &b, 1_000).await;
+        let k1 = rows.iter().find(|(key, _)| key.as_str() == "k/919").map(|(_, state)| state.clone());
+        assert_eq!(k1, Some(KeyState { sequencer: Sequencer::parse("5").unwrap(), present: true, size: 1 }));
+        let empty = store.key_rows(&bucket("never-seen"), None, 10).await.unwrap();
+        assert_eq!((empty.rows.len(), empty.through), (0, None));
+    }
+
+    pub async fn corrections_apply_only_to_the_rows_they_saw(backend: Backend) {
+        let subject = backend.fresh(None).await;
+        let store = subject.store.as_ref();
+        let b = bucket("reconciled");
+        let changes = [
+            created(b.as_str(), "kept", "1", 10),
+            created(b.as_str(), "resized", "2", 20),
+            created(b.as_str(), "vanished", "3", 30),
+            removed(b.as_str(), "back", "4"),
+            created(b.as_str(), "moved-meanwhile", "5", 50),
+        ];
+        for result in store.apply_batch(&changes).await {
+            result.unwrap();
+        }
+        let seen: std::collections::HashMap<String, KeyState> = all_key_rows(store, &b, 100)
+            .await
+            .into_iter()
+            .map(|(key, state)| (key.as_str().to_owned(), state))
+            .collect();
+        // An event moves one key after reconcile read it.
+        applied(store, created(b.as_str(), "moved-meanwhile", "6", 55)).await;
+        let correction = |key: &str, listed: Option<u64>| Correction {
+            key: ObjectKey::parse(key).unwrap(),
+            seen: seen.get(key).cloned(),
+            listed,
+        };
+        let corrections = [
+            correction("back", Some(4)),
+            correction("moved-meanwhile", None),
+            correction("new", Some(7)),
+            correction("resized", Some(21)),
+            correction("vanished", None),
+        ];
+        let transitions = store.correct(&b, &corrections).await.unwrap();
+        let applied_count = transitions.iter().filter(|t| matches!(t, Transition::Apply { .. })).count();
+        assert_eq!(applied_count, 4, "{transitions:?}");
+        assert_eq!(transitions[1], Transition::Skip(SkipReason::Stale), "the event's state stands");
+        // kept 10 + back 4 + moved-meanwhile 55 + new 7 + resized 21.
+        assert_eq!(store.totals(&b).await.unwrap(), totals(97, 5));
+        assert_eq!(store.latest(&b).await.unwrap().map(|s| s.totals()), Some(totals(97, 5)));
+        // The same corrections again find rows they did not see, and change nothing.
+        let again = store.correct(&b, &corrections).await.unwrap();
+        assert!(again.iter().all(|t| matches!(t, Transition::Skip(_))), "{again:?}");
+        assert_eq!(store.totals(&b).await.unwrap(), totals(97, 5));
+        // Any event outranks a corrected row: the new key was added under the lowest sequencer, the
+        // vanished one removed under its own.
+        applied(store, created(b.as_str(), "new", "1", 70)).await;
+        applied(store, created(b.as_str(), "vanished", "4", 31)).await;
+        assert_eq!(skipped(store, created(b.as_str(), "resized", "2", 20)).await, SkipReason::Duplicate);
+        assert_eq!(store.totals(&b).await.unwrap(), totals(97 - 7 + 70 + 31, 6));
     }
 }
 
@@ -788,5 +875,6 @@ contract!(
     tombstones_refuse_older_creations,
     sequencers_of_different_lengths_compare_as_numbers,
     overwrites_and_removals_move_totals,
-    seeding_adds_only_unknown_keys,
+    key_rows_are_read_in_key_order_page_by_page,
+    corrections_apply_only_to_the_rows_they_saw,
 );

@@ -1,4 +1,4 @@
-//! One chunk of a batch: up to 99 changes of one bucket, each deciding its key, written with one
+//! One chunk of a batch: up to 99 steps of one bucket (changes or corrections), each deciding its key, written with one
 //! totals shard as one `TransactWriteItems` (at most 100 items). Each key row is conditioned on the row
 //! that was read, so the chunk commits only if no other writer moved any of its keys; the shard row is
 //! added to, unconditioned, so concurrent chunks of the bucket never conflict on it unless they pick the
@@ -9,8 +9,9 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use domain::correction::Correction;
 use domain::transition::{Delta, KeyState, Transition, transition};
-use domain::{BucketName, ObjectChange, Sequencer, StoreError};
+use domain::{BucketName, ObjectChange, ObjectKey, Sequencer, StoreError};
 
 use crate::attributes::{Item, boolean, n, number, s, string};
 use crate::errors::{OrStore, corrupt};
@@ -24,6 +25,30 @@ pub(crate) const CHANGES_PER_CHUNK: usize = 99;
 /// How long a tombstone is kept (`expires_at`, for DynamoDB's TTL).
 const TOMBSTONE_TTL_SECONDS: i64 = domain::TOMBSTONE_LIFETIME.as_secs() as i64;
 
+/// A write of one key, decided from the key's row as the chunk reads it.
+pub(crate) trait KeyStep: Sync {
+    fn key(&self) -> &ObjectKey;
+    fn decide(&self, current: Option<&KeyState>) -> Transition;
+}
+
+impl KeyStep for ObjectChange {
+    fn key(&self) -> &ObjectKey {
+        &self.key
+    }
+    fn decide(&self, current: Option<&KeyState>) -> Transition {
+        transition(current, self)
+    }
+}
+
+impl KeyStep for Correction {
+    fn key(&self) -> &ObjectKey {
+        &self.key
+    }
+    fn decide(&self, current: Option<&KeyState>) -> Transition {
+        self.transition(current)
+    }
+}
+
 pub(crate) struct ChunkWriter<'a> {
     pub client: &'a aws_sdk_dynamodb::Client,
     pub table: &'a str,
@@ -33,19 +58,19 @@ pub(crate) struct ChunkWriter<'a> {
 }
 
 impl ChunkWriter<'_> {
-    /// Writes the chunk; answers each change's transition as it was committed. A lost race reads the
+    /// Writes the chunk; answers each step's transition as it was committed. A lost race reads the
     /// chunk's keys again and retries it; throttling waits and retries; other errors fail the chunk.
-    pub(crate) async fn write(&self, changes: &[&ObjectChange]) -> Result<Vec<Transition>, StoreError> {
+    pub(crate) async fn write<S: KeyStep>(&self, steps: &[&S]) -> Result<Vec<Transition>, StoreError> {
         for attempt in 0..MAX_ATTEMPTS {
             let layout = self.layouts.of(self.client, self.table, self.bucket).await?;
-            let current = self.read_keys(layout, changes).await?;
+            let current = self.read_keys(layout, steps).await?;
             let transitions: Vec<Transition> =
-                changes.iter().map(|change| transition(current.get(change.key.as_str()), change)).collect();
-            let mut items = Vec::with_capacity(changes.len() + 1);
+                steps.iter().map(|step| step.decide(current.get(step.key().as_str()))).collect();
+            let mut items = Vec::with_capacity(steps.len() + 1);
             let mut delta = Delta::default();
-            for (change, step) in changes.iter().zip(&transitions) {
-                if let Transition::Apply { next, delta: moved } = step {
-                    items.push(self.key_put(layout, change, current.get(change.key.as_str()), next)?);
+            for (step, transition) in steps.iter().zip(&transitions) {
+                if let Transition::Apply { next, delta: moved } = transition {
+                    items.push(self.key_put(layout, step.key(), current.get(step.key().as_str()), next)?);
                     delta = delta.plus(*moved);
                 }
             }
@@ -69,35 +94,26 @@ impl ChunkWriter<'_> {
     }
 
     /// The chunk's key rows that exist, by key.
-    async fn read_keys(
+    async fn read_keys<S: KeyStep>(
         &self,
         layout: Layout,
-        changes: &[&ObjectChange],
+        steps: &[&S],
     ) -> Result<HashMap<String, KeyState>, StoreError> {
-        let keys = changes.iter().map(|change| layout.key_row(self.bucket, &change.key)).collect();
+        let keys = steps.iter().map(|step| layout.key_row(self.bucket, step.key())).collect();
         let items = read_all(self.client, self.table, keys, self.bucket.as_str()).await?;
-        items
-            .iter()
-            .map(|item| {
-                let state = KeyState {
-                    sequencer: Sequencer::parse(string(item, "sequencer")?)
-                        .map_err(|e| corrupt(e.to_string()))?,
-                    present: boolean(item, "present")?,
-                    size: number(item, "size")?,
-                };
-                Ok((string(item, "sk")?.to_owned(), state))
-            })
-            .collect()
+        items.iter().map(|item| Ok((string(item, "sk")?.to_owned(), key_state(item)?))).collect()
     }
 
+    /// The key's new row, conditioned on the row that was read (its sequencer, presence and size: a
+    /// correction keeps the sequencer, so the sequencer alone would not tell it from another correction).
     fn key_put(
         &self,
         layout: Layout,
-        change: &ObjectChange,
+        key: &ObjectKey,
         current: Option<&KeyState>,
         next: &KeyState,
     ) -> Result<TransactWriteItem, StoreError> {
-        let mut item: Item = layout.key_row(self.bucket, &change.key);
+        let mut item: Item = layout.key_row(self.bucket, key);
         item.insert("size".into(), n(next.size));
         item.insert("sequencer".into(), s(next.sequencer.as_str()));
         item.insert("present".into(), AttributeValue::Bool(next.present));
@@ -108,8 +124,12 @@ impl ChunkWriter<'_> {
         let put = match current {
             None => put.condition_expression("attribute_not_exists(pk)"),
             Some(current) => put
-                .condition_expression("sequencer = :sequencer")
-                .expression_attribute_values(":sequencer", s(current.sequencer.as_str())),
+                .condition_expression("sequencer = :sequencer AND #present = :present AND #size = :size")
+                .expression_attribute_names("#present", "present")
+                .expression_attribute_names("#size", "size")
+                .expression_attribute_values(":sequencer", s(current.sequencer.as_str()))
+                .expression_attribute_values(":present", AttributeValue::Bool(current.present))
+                .expression_attribute_values(":size", n(current.size)),
         };
         Ok(TransactWriteItem::builder().put(put.build().or_store()?).build())
     }
@@ -130,6 +150,15 @@ impl ChunkWriter<'_> {
             .or_store()?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
+}
+
+/// The state a key row holds.
+pub(crate) fn key_state(item: &Item) -> Result<KeyState, StoreError> {
+    Ok(KeyState {
+        sequencer: Sequencer::parse(string(item, "sequencer")?).map_err(|e| corrupt(e.to_string()))?,
+        present: boolean(item, "present")?,
+        size: number(item, "size")?,
+    })
 }
 
 /// Whether a chunk was cancelled by its shard's condition: the bucket's totals were moved to another

@@ -35,12 +35,21 @@ impl Layout {
 
     /// The index table key of `key`'s row.
     pub(crate) fn key_row(&self, bucket: &BucketName, key: &ObjectKey) -> Item {
-        let pk = if self.object_partitions <= 1 {
+        let partition = fnv1a(key.as_str().as_bytes()) % u64::from(self.object_partitions.max(1));
+        row_key(self.key_partition(bucket, partition), key.as_str())
+    }
+
+    /// The partition keys of the bucket's key rows.
+    pub(crate) fn key_partitions(&self, bucket: &BucketName) -> Vec<String> {
+        (0..u64::from(self.object_partitions.max(1))).map(|p| self.key_partition(bucket, p)).collect()
+    }
+
+    fn key_partition(&self, bucket: &BucketName, partition: u64) -> String {
+        if self.object_partitions <= 1 {
             format!("obj#{bucket}")
         } else {
-            format!("obj#{bucket}#{}", fnv1a(key.as_str().as_bytes()) % u64::from(self.object_partitions))
-        };
-        row_key(pk, key.as_str())
+            format!("obj#{bucket}#{partition}")
+        }
     }
 
     /// The index table key of totals shard `shard` (`0 <= shard < totals_shards`).

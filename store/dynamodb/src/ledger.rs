@@ -3,17 +3,19 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use domain::batch::coalesce;
+use domain::correction::{Correction, KeyRows};
 use domain::transition::Transition;
 use domain::{
-    ApplyOutcome, BucketName, ChangeResult, Clock, Ledger, ObjectChange, StoreError, Totals, system_clock,
+    ApplyOutcome, BucketName, ChangeResult, Clock, Ledger, ObjectChange, ObjectKey, Sample, StoreError,
+    Totals, system_clock,
 };
 use futures::stream::{self, StreamExt};
 
 use crate::LedgerTables;
-use crate::chunk::{CHANGES_PER_CHUNK, ChunkWriter};
+use crate::chunk::{CHANGES_PER_CHUNK, ChunkWriter, KeyStep};
 use crate::layout::{Layouts, row_key};
-use crate::parking;
 use crate::sampling::Sampler;
+use crate::{key_rows, parking};
 
 /// How many chunks of one batch are written at once.
 const CHUNKS_IN_FLIGHT: usize = 4;
@@ -52,9 +54,14 @@ impl DynamoLedger {
         }
     }
 
-    /// Applies the deciding changes of one bucket: its chunks, then a sample that shows them. Answers
-    /// one result per change, in order.
-    async fn apply_to_bucket(&self, bucket: &BucketName, changes: &[&ObjectChange]) -> Vec<ChangeResult> {
+    /// Writes steps of one bucket in chunks, then a sample that shows them: answers each chunk's
+    /// transitions (or its error), and the sample. Even when a chunk failed, the others committed, and the
+    /// sample shows them.
+    async fn write_and_sample<S: KeyStep>(
+        &self,
+        bucket: &BucketName,
+        steps: &[&S],
+    ) -> (Vec<Result<Vec<Transition>, StoreError>>, Result<Sample, StoreError>) {
         let writer = ChunkWriter {
             client: &self.client,
             table: &self.tables.index,
@@ -62,12 +69,16 @@ impl DynamoLedger {
             bucket,
             now_ms: (self.clock)(),
         };
-        let writes: Vec<_> = changes.chunks(CHANGES_PER_CHUNK).map(|chunk| writer.write(chunk)).collect();
-        let chunks: Vec<Result<Vec<Transition>, StoreError>> =
-            stream::iter(writes).buffered(CHUNKS_IN_FLIGHT).collect().await;
-        // Even when a chunk failed, the others committed: the sample shows them.
+        let writes: Vec<_> = steps.chunks(CHANGES_PER_CHUNK).map(|chunk| writer.write(chunk)).collect();
+        let chunks = stream::iter(writes).buffered(CHUNKS_IN_FLIGHT).collect().await;
         let sampler = Sampler { client: &self.client, tables: &self.tables, layouts: &self.layouts, bucket };
-        let sample = sampler.settle((self.clock)()).await.map_err(Arc::new);
+        (chunks, sampler.settle((self.clock)()).await)
+    }
+
+    /// Applies the deciding changes of one bucket. Answers one result per change, in order.
+    async fn apply_to_bucket(&self, bucket: &BucketName, changes: &[&ObjectChange]) -> Vec<ChangeResult> {
+        let (chunks, sample) = self.write_and_sample(bucket, changes).await;
+        let sample = sample.map_err(Arc::new);
         changes
             .chunks(CHANGES_PER_CHUNK)
             .zip(chunks)
@@ -125,6 +136,32 @@ impl Ledger for DynamoLedger {
             })
             .collect();
         coalesced.results(deciding_results)
+    }
+
+    async fn key_rows(
+        &self,
+        bucket: &BucketName,
+        after: Option<&ObjectKey>,
+        limit: usize,
+    ) -> Result<KeyRows, StoreError> {
+        let layout = self.layouts.of(&self.client, &self.tables.index, bucket).await?;
+        key_rows::read(&self.client, &self.tables.index, &layout.key_partitions(bucket), after, limit).await
+    }
+
+    /// Chunks as for a batch, each conditioned on the rows its corrections saw; then one sample.
+    async fn correct(
+        &self,
+        bucket: &BucketName,
+        corrections: &[Correction],
+    ) -> Result<Vec<Transition>, StoreError> {
+        let steps: Vec<&Correction> = corrections.iter().collect();
+        let (chunks, sample) = self.write_and_sample(bucket, &steps).await;
+        let mut transitions = Vec::with_capacity(corrections.len());
+        for chunk in chunks {
+            transitions.extend(chunk?);
+        }
+        sample?;
+        Ok(transitions)
     }
 
     async fn park(&self, changes: &[ObjectChange]) -> Result<(), StoreError> {

@@ -14,9 +14,10 @@
 //!     shard `versions` it showed;
 //!   - a parked change: `parked#<bucket>` / `<sequencer>|<key>` with `key`, `sequencer`, `size`.
 //!
-//! [`DynamoLedger`] (the tracker's side) applies batches: per bucket, chunks of key rows and one totals
-//! shard, each one `TransactWriteItems` conditioned on the key rows it read ([`chunk`]), then a sample
-//! ([`sampling`]); a bucket's rows are spread by its [`Layout`] ([`layout`]), and [`relayout`] moves a
+//! [`DynamoLedger`] (the tracker's side) applies batches and reconcile's corrections: per bucket, chunks
+//! of key rows and one totals shard, each one `TransactWriteItems` conditioned on the key rows it read
+//! ([`chunk`]), then a sample ([`sampling`]); reconcile reads the key rows in key order across their
+//! partitions ([`key_rows`]); a bucket's rows are spread by its [`Layout`] ([`layout`]), and [`relayout`] moves a
 //! bucket tracked before that to a spread layout. [`DynamoHistory`] (the api's side) reads the history
 //! table and its GSI.
 
@@ -25,6 +26,7 @@ mod chunk;
 mod config;
 mod errors;
 mod history;
+mod key_rows;
 mod layout;
 mod ledger;
 mod parking;
@@ -75,12 +77,20 @@ impl domain::Ledger for DynamoStore {
     async fn apply_batch(&self, changes: &[domain::ObjectChange]) -> Vec<domain::ChangeResult> {
         self.ledger.apply_batch(changes).await
     }
-    async fn seed(
+    async fn key_rows(
         &self,
         bucket: &domain::BucketName,
-        objects: &[(domain::ObjectKey, u64)],
-    ) -> Result<u64, domain::StoreError> {
-        self.ledger.seed(bucket, objects).await
+        after: Option<&domain::ObjectKey>,
+        limit: usize,
+    ) -> Result<domain::correction::KeyRows, domain::StoreError> {
+        self.ledger.key_rows(bucket, after, limit).await
+    }
+    async fn correct(
+        &self,
+        bucket: &domain::BucketName,
+        corrections: &[domain::correction::Correction],
+    ) -> Result<Vec<domain::transition::Transition>, domain::StoreError> {
+        self.ledger.correct(bucket, corrections).await
     }
     async fn park(&self, changes: &[domain::ObjectChange]) -> Result<(), domain::StoreError> {
         self.ledger.park(changes).await

@@ -3,6 +3,8 @@
 //! batch failing, throttling.
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use domain::correction::Correction;
+use domain::transition::{KeyState, Transition};
 use domain::{
     ApplyOutcome, BucketName, ChangeKind, History, Ledger, ObjectChange, ObjectKey, Sequencer, StoreError,
     Totals,
@@ -106,13 +108,30 @@ async fn unprocessed_batch_get_keys_are_read_again_until_every_key_is_known() {
         clean.apply(&created(&b, &format!("known-{i}"), "5", 100)).await.unwrap();
     }
     // Known and new keys alternate, so that both halves of every batch hold keys the ledger knows.
-    let listed: Vec<(ObjectKey, u64)> = (0..8)
-        .flat_map(|i| [(format!("known-{i}"), 999), (format!("new-{i}"), 1)])
-        .map(|(key, size)| (ObjectKey::parse(key).unwrap(), size))
+    // Reconcile found the known keys at another size, and the new ones.
+    let known = KeyState { sequencer: Sequencer::parse("5").unwrap(), present: true, size: 100 };
+    let corrections: Vec<Correction> = (0..8)
+        .flat_map(|i| {
+            [
+                Correction {
+                    key: ObjectKey::parse(format!("known-{i}")).unwrap(),
+                    seen: Some(known.clone()),
+                    listed: Some(999),
+                },
+                Correction {
+                    key: ObjectKey::parse(format!("new-{i}")).unwrap(),
+                    seen: None,
+                    listed: Some(1),
+                },
+            ]
+        })
         .collect();
 
-    assert_eq!(faulty.seed(&b, &listed).await.unwrap(), 8, "only the 8 new keys are added");
-    assert_eq!(clean.totals(&b).await.unwrap(), Totals { size_bytes: 800 + 8, object_count: 16 });
+    let transitions = faulty.correct(&b, &corrections).await.unwrap();
+    assert!(transitions.iter().all(|t| matches!(t, Transition::Apply { .. })), "{transitions:?}");
+    // Had the ledger taken the unprocessed keys for unknown ones, their corrections would have been
+    // skipped as raced (the row differs from the one seen), leaving 800 + 8.
+    assert_eq!(clean.totals(&b).await.unwrap(), Totals { size_bytes: 8 * 999 + 8, object_count: 16 });
 
     let log = injector.log();
     // 16 keys: 8 answered and 8 unprocessed, then 4 and 4, 2 and 2, 1 and 1, and the last one; then the
@@ -122,8 +141,11 @@ async fn unprocessed_batch_get_keys_are_read_again_until_every_key_is_known() {
     // Had the ledger taken the unprocessed keys for unknown ones, its transaction would have tried to add
     // known keys and been cancelled by their condition.
     let writes = attempts_of(&log, "TransactWriteItems");
-    assert!(writes.iter().all(|w| w.status == Some(200)), "no seeding transaction was cancelled: {writes:?}");
-    assert_eq!(writes.len(), 2, "the seeded keys, then the sample: {writes:?}");
+    assert!(
+        writes.iter().all(|w| w.status == Some(200)),
+        "no correcting transaction was cancelled: {writes:?}"
+    );
+    assert_eq!(writes.len(), 2, "the corrected keys, then the sample: {writes:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

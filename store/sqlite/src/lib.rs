@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use domain::batch::coalesce;
+use domain::correction::{Correction, KeyRows};
 use domain::rollup::{Rollup, Span};
 use domain::transition::{Delta, KeyState, Transition, next_sample_ts, transition};
 use domain::{
@@ -243,8 +244,7 @@ fn read_key(tx: &Connection, bucket: &str, key: &str) -> Result<Option<KeyState>
         .optional()
         .or_store()?;
     row.map(|(sequencer, present, size)| {
-        let sequencer = Sequencer::parse(sequencer)
-            .map_err(|e| StoreError::Corrupt { backend: BACKEND, message: e.to_string() })?;
+        let sequencer = Sequencer::parse(sequencer).map_err(corrupt)?;
         Ok(KeyState { sequencer, present, size: size as u64 })
     })
     .transpose()
@@ -257,6 +257,25 @@ fn write_key(tx: &Connection, bucket: &str, key: &str, state: &KeyState) -> rusq
         params![bucket, key, to_i64(state.size), state.sequencer.as_str(), state.present],
     )?;
     Ok(())
+}
+
+/// Reads the key's row, decides its transition, and writes the row it moves to.
+fn decide_key(
+    tx: &Connection,
+    bucket: &BucketName,
+    key: &ObjectKey,
+    decide: impl FnOnce(Option<&KeyState>) -> Transition,
+) -> Result<Transition, StoreError> {
+    let current = read_key(tx, bucket.as_str(), key.as_str())?;
+    let transition = decide(current.as_ref());
+    if let Transition::Apply { next, .. } = &transition {
+        write_key(tx, bucket.as_str(), key.as_str(), next).or_store()?;
+    }
+    Ok(transition)
+}
+
+fn corrupt(error: domain::DomainError) -> StoreError {
+    StoreError::Corrupt { backend: BACKEND, message: error.to_string() }
 }
 
 fn sample_from_row(bucket: &BucketName, row: &rusqlite::Row<'_>) -> rusqlite::Result<Sample> {
@@ -283,10 +302,9 @@ impl Ledger for SqliteStore {
                 let mut decided = Vec::with_capacity(coalesced.deciding.len());
                 for &index in &coalesced.deciding {
                     let change = &changes[index];
-                    let current = read_key(&tx, change.bucket.as_str(), change.key.as_str())?;
-                    let transition = transition(current.as_ref(), change);
-                    if let Transition::Apply { next, delta } = &transition {
-                        write_key(&tx, change.bucket.as_str(), change.key.as_str(), next).or_store()?;
+                    let transition =
+                        decide_key(&tx, &change.bucket, &change.key, |current| transition(current, change))?;
+                    if let Transition::Apply { delta, .. } = &transition {
                         let sum = moved.entry(&change.bucket).or_default();
                         *sum = sum.plus(*delta);
                     }
@@ -329,6 +347,82 @@ impl Ledger for SqliteStore {
             let error = Arc::new(error);
             (0..count).map(|_| Err(Arc::clone(&error))).collect()
         })
+    }
+
+    async fn key_rows(
+        &self,
+        bucket: &BucketName,
+        after: Option<&ObjectKey>,
+        limit: usize,
+    ) -> Result<KeyRows, StoreError> {
+        let bucket = bucket.clone();
+        let after = after.map(|key| key.as_str().to_owned());
+        let limit = limit.max(1);
+        self.run(move |connection, _| {
+            let rows = connection
+                .prepare_cached(
+                    "SELECT key, sequencer, present, size FROM objects
+                     WHERE bucket = ?1 AND (?2 IS NULL OR key > ?2) ORDER BY key LIMIT ?3",
+                )
+                .and_then(|mut statement| {
+                    statement
+                        .query_map(params![bucket.as_str(), after, to_i64(limit as u64)], |row| {
+                            Ok((
+                                row.get::<_, String>(0)?,
+                                row.get::<_, String>(1)?,
+                                row.get::<_, bool>(2)?,
+                                row.get::<_, i64>(3)?,
+                            ))
+                        })?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .or_store()?;
+            let full = rows.len() == limit;
+            let rows = rows
+                .into_iter()
+                .map(|(key, sequencer, present, size)| {
+                    let state = KeyState {
+                        sequencer: Sequencer::parse(sequencer).map_err(corrupt)?,
+                        present,
+                        size: size as u64,
+                    };
+                    Ok((ObjectKey::parse(key).map_err(corrupt)?, state))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            let through = if full { rows.last().map(|(key, _)| key.clone()) } else { None };
+            Ok(KeyRows { rows, through })
+        })
+        .await
+    }
+
+    /// One transaction: the corrected rows, the totals and the sample move together.
+    async fn correct(
+        &self,
+        bucket: &BucketName,
+        corrections: &[Correction],
+    ) -> Result<Vec<Transition>, StoreError> {
+        let bucket = bucket.clone();
+        let corrections = corrections.to_vec();
+        self.run(move |connection, clock| {
+            let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate).or_store()?;
+            let mut moved: Option<Delta> = None;
+            let mut decided = Vec::with_capacity(corrections.len());
+            for correction in &corrections {
+                let transition =
+                    decide_key(&tx, &bucket, &correction.key, |current| correction.transition(current))?;
+                if let Transition::Apply { delta, .. } = &transition {
+                    moved = Some(moved.unwrap_or_default().plus(*delta));
+                }
+                decided.push(transition);
+            }
+            if let Some(delta) = moved {
+                let (totals, last_ts) = read_totals(&tx, bucket.as_str()).or_store()?;
+                record(&tx, &bucket, totals.shifted(delta), last_ts, clock).or_store()?;
+            }
+            tx.commit().or_store()?;
+            Ok(decided)
+        })
+        .await
     }
 
     /// Tombstones are never removed here: no event is too old to apply.
@@ -377,10 +471,6 @@ impl Ledger for SqliteStore {
                 .or_store()?;
             rows.into_iter()
                 .map(|(key, sequencer, size)| {
-                    let corrupt = |e: domain::DomainError| StoreError::Corrupt {
-                        backend: BACKEND,
-                        message: e.to_string(),
-                    };
                     Ok(ObjectChange {
                         bucket: bucket.clone(),
                         key: ObjectKey::parse(key).map_err(corrupt)?,

@@ -19,6 +19,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::Utc;
+use domain::correction::{Correction, KeyRows};
+use domain::transition::Transition;
 use domain::{BucketName, ChangeResult, ErrorChain, Ledger, ObjectChange, ObjectKey, StoreError, Totals};
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -491,17 +493,31 @@ impl Ledger for FlakyLedger {
         })
     }
 
-    fn seed<'a, 'b, 'c, 'd>(
+    fn key_rows<'a, 'b, 'c, 'd>(
         &'a self,
         bucket: &'b BucketName,
-        objects: &'c [(ObjectKey, u64)],
-    ) -> Call<'d, u64>
+        after: Option<&'c ObjectKey>,
+        limit: usize,
+    ) -> Call<'d, KeyRows>
     where
         'a: 'd,
         'b: 'd,
         'c: 'd,
     {
-        Box::pin(self.call(self.inner.seed(bucket, objects)))
+        Box::pin(self.call(self.inner.key_rows(bucket, after, limit)))
+    }
+
+    fn correct<'a, 'b, 'c, 'd>(
+        &'a self,
+        bucket: &'b BucketName,
+        corrections: &'c [Correction],
+    ) -> Call<'d, Vec<Transition>>
+    where
+        'a: 'd,
+        'b: 'd,
+        'c: 'd,
+    {
+        Box::pin(self.call(self.inner.correct(bucket, corrections)))
     }
 
     fn tombstone_lifetime(&self) -> Option<std::time::Duration> {
