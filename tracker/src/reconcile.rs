@@ -54,7 +54,7 @@ pub struct ReconcileReport {
     pub object_count: u64,
 }
 
-/// How many keys one step reads from the ledger and lists from the bucket.
+/// How many keys one step reads from the ledger and lists from the bucket (S3's most per listing page).
 const PAGE_KEYS: usize = 1_000;
 
 /// Makes the ledger agree with a listing of the bucket: keys listed but not tracked are added, keys
@@ -69,8 +69,21 @@ pub async fn reconcile(
     ledger: &dyn Ledger,
     bucket: &BucketName,
     reserved_prefixes: &[String],
+    on_progress: impl FnMut(Progress),
+) -> Result<ReconcileReport, ReconcileError> {
+    reconcile_in_pages(s3, ledger, bucket, reserved_prefixes, PAGE_KEYS, on_progress).await
+}
+
+/// [`reconcile`], reading and listing `page_keys` keys at a time.
+pub async fn reconcile_in_pages(
+    s3: &aws_sdk_s3::Client,
+    ledger: &dyn Ledger,
+    bucket: &BucketName,
+    reserved_prefixes: &[String],
+    page_keys: usize,
     mut on_progress: impl FnMut(Progress),
 ) -> Result<ReconcileReport, ReconcileError> {
+    let page_keys = page_keys.clamp(1, PAGE_KEYS);
     let listing_failed = |source: Box<dyn std::error::Error + Send + Sync>| ReconcileError::Listing {
         bucket: bucket.clone(),
         source,
@@ -82,13 +95,13 @@ pub async fn reconcile(
     loop {
         let rows = match ahead.take() {
             Some(rows) if !rows.ends_by(cursor.as_ref()) => rows,
-            _ => ledger.key_rows(bucket, cursor.as_ref(), PAGE_KEYS).await?,
+            _ => ledger.key_rows(bucket, cursor.as_ref(), page_keys).await?,
         };
         let page = s3
             .list_objects_v2()
             .bucket(bucket.as_str())
             .set_start_after(cursor.as_ref().map(|key| key.as_str().to_owned()))
-            .max_keys(PAGE_KEYS as i32)
+            .max_keys(page_keys as i32)
             .send()
             .await
             .map_err(|e| listing_failed(e.into()))?;

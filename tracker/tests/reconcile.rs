@@ -2,8 +2,13 @@
 //! agrees with the listing, and changes that happen while it runs (an object changed in S3 and its event
 //! applied) are never undone.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use std::future::Future;
+use std::pin::Pin;
 
 use aws_sdk_s3::primitives::ByteStream;
 use domain::correction::{Correction, KeyRows};
@@ -12,7 +17,7 @@ use domain::{
     BucketName, ChangeKind, ChangeResult, Ledger, ObjectChange, ObjectKey, Sequencer, StoreError, Totals,
 };
 use store_dynamodb::DynamoStore;
-use tracker::reconcile::{Progress, reconcile};
+use tracker::reconcile::{Progress, reconcile, reconcile_in_pages};
 
 struct World {
     s3: aws_sdk_s3::Client,
@@ -108,34 +113,26 @@ async fn every_kind_of_drift_is_corrected_and_reported() {
     assert_eq!(world.ledger.totals(&world.bucket).await.unwrap(), listed);
 }
 
-/// A ledger through which the test changes the bucket, and applies the change's event, at the moments
-/// reconcile reads the ledger and corrects it.
+/// Something the test does once, at a moment of reconcile's run.
+type Meddle = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
+/// A ledger through which the test changes the bucket, or applies events, at the moments reconcile
+/// first reads the ledger and first corrects it.
 struct Meddling {
     inner: Arc<dyn Ledger>,
-    world: Arc<World>,
-    before_read: AtomicBool,
-    before_correct: AtomicBool,
+    before_read: Mutex<Option<Meddle>>,
+    before_correct: Mutex<Option<Meddle>>,
 }
 
 impl Meddling {
-    /// Before reconcile first reads the ledger: `f` is put (9 B) and `a` overwritten (11 B).
-    async fn meddle_before_read(&self) {
-        if self.before_read.swap(false, Ordering::SeqCst) {
-            self.world.store("f", 9).await;
-            self.world.store("a", 11).await;
-            let events = [self.world.change("f", "10", Some(9)), self.world.change("a", "11", Some(11))];
-            World::notify(self.inner.as_ref(), &events).await;
-        }
+    fn new(inner: Arc<dyn Ledger>, before_read: Option<Meddle>, before_correct: Option<Meddle>) -> Self {
+        Self { inner, before_read: Mutex::new(before_read), before_correct: Mutex::new(before_correct) }
     }
 
-    /// After reconcile read the ledger and listed the bucket, before it corrects: `b`, which it found
-    /// resized, is deleted, and `d`, which it found missing, is put at another size.
-    async fn meddle_before_correct(&self) {
-        if self.before_correct.swap(false, Ordering::SeqCst) {
-            self.world.unstore("b").await;
-            self.world.store("d", 70).await;
-            let events = [self.world.change("b", "12", None), self.world.change("d", "13", Some(70))];
-            World::notify(self.inner.as_ref(), &events).await;
+    async fn once(meddle: &Mutex<Option<Meddle>>) {
+        let meddle = meddle.lock().unwrap().take();
+        if let Some(meddle) = meddle {
+            meddle().await;
         }
     }
 }
@@ -151,7 +148,7 @@ impl Ledger for Meddling {
         after: Option<&ObjectKey>,
         limit: usize,
     ) -> Result<KeyRows, StoreError> {
-        self.meddle_before_read().await;
+        Self::once(&self.before_read).await;
         self.inner.key_rows(bucket, after, limit).await
     }
     async fn correct(
@@ -159,7 +156,7 @@ impl Ledger for Meddling {
         bucket: &BucketName,
         corrections: &[Correction],
     ) -> Result<Vec<Transition>, StoreError> {
-        self.meddle_before_correct().await;
+        Self::once(&self.before_correct).await;
         self.inner.correct(bucket, corrections).await
     }
     async fn park(&self, changes: &[ObjectChange]) -> Result<(), StoreError> {
@@ -187,12 +184,32 @@ async fn changes_applied_while_reconcile_runs_are_never_undone() {
     world.store("a", 10).await;
     world.store("b", 20).await;
     world.store("d", 7).await;
-    let meddling = Meddling {
-        inner: Arc::clone(&world.ledger),
-        world: Arc::clone(&world),
-        before_read: AtomicBool::new(true),
-        before_correct: AtomicBool::new(true),
+    // Before reconcile first reads the ledger: f is put (9 B) and a overwritten (11 B), with their events.
+    let before_read: Meddle = {
+        let world = Arc::clone(&world);
+        Box::new(move || {
+            Box::pin(async move {
+                world.store("f", 9).await;
+                world.store("a", 11).await;
+                let events = [world.change("f", "10", Some(9)), world.change("a", "11", Some(11))];
+                World::notify(world.ledger.as_ref(), &events).await;
+            })
+        })
     };
+    // After it read the ledger and listed the bucket, before it corrects: b, which it found resized, is
+    // deleted, and d, which it found missing, is put at another size, with their events.
+    let before_correct: Meddle = {
+        let world = Arc::clone(&world);
+        Box::new(move || {
+            Box::pin(async move {
+                world.unstore("b").await;
+                world.store("d", 70).await;
+                let events = [world.change("b", "12", None), world.change("d", "13", Some(70))];
+                World::notify(world.ledger.as_ref(), &events).await;
+            })
+        })
+    };
+    let meddling = Meddling::new(Arc::clone(&world.ledger), Some(before_read), Some(before_correct));
 
     let report = reconcile(&world.s3, &meddling, &world.bucket, &[], |_| ()).await.unwrap();
     // The changes before the read are in both the ledger and the listing: nothing to correct for a and
@@ -202,4 +219,117 @@ async fn changes_applied_while_reconcile_runs_are_never_undone() {
     let listed = world.listed().await;
     assert_eq!(listed, Totals { size_bytes: 11 + 70 + 9, object_count: 3 });
     assert_eq!(world.ledger.totals(&world.bucket).await.unwrap(), listed);
+}
+
+/// One key's history: its events in the order they happened (sequencers rising), each with its fate.
+#[derive(Debug, Clone)]
+struct KeyHistory {
+    events: Vec<(Option<u64>, Fate)>,
+}
+
+/// What became of an event before reconcile ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// Applied before reconcile started.
+    Before,
+    /// Applied while reconcile ran: after it read the ledger and listed the bucket, before it corrected.
+    During,
+    /// Never delivered.
+    Lost,
+}
+
+fn key_history() -> impl Strategy<Value = KeyHistory> {
+    let fate = prop_oneof![Just(Fate::Before), Just(Fate::During), Just(Fate::Lost)];
+    let size = proptest::option::weighted(0.7, 0u64..40);
+    vec((size, fate), 1..4).prop_map(|events| KeyHistory { events })
+}
+
+/// Any ledger, any bucket: whichever of a history's events were applied before reconcile, while it ran
+/// or never, and however small its pages, reconcile leaves every key no event moved while it ran as the
+/// listing shows it, the totals equal to the sum of the rows, and a second run leaves the whole bucket
+/// equal to the listing. The bucket is on moto's S3, the ledger SQLite.
+#[test]
+fn reconcile_makes_any_ledger_agree_with_the_listing() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let s3 = runtime.block_on(async { startup::s3_client(&testkit::moto_sdk_config().await) });
+    let cases = vec(key_history(), 1..9);
+    let mut runner = TestRunner::new(Config { cases: 48, ..Config::default() });
+    runner
+        .run(&(cases, 1usize..5, any::<u64>()), |(histories, page_keys, order)| {
+            runtime.block_on(check(&s3, &histories, page_keys, order));
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// `order` shuffles the events applied before reconcile.
+async fn check(s3: &aws_sdk_s3::Client, histories: &[KeyHistory], page_keys: usize, order: u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger: Arc<dyn Ledger> =
+        Arc::new(store_sqlite::SqliteStore::open(&dir.path().join("history.sqlite3")).await.unwrap());
+    let bucket = BucketName::parse(testkit::unique_name("any-ledger")).unwrap();
+    s3.create_bucket().bucket(bucket.as_str()).send().await.unwrap();
+    let world = World { s3: s3.clone(), ledger: Arc::clone(&ledger), bucket: bucket.clone() };
+    let (mut before, mut during) = (Vec::new(), Vec::new());
+    let mut moved_during = Vec::new();
+    let mut truth = Totals::default();
+    for (k, history) in histories.iter().enumerate() {
+        let key = format!("k{k}");
+        for (n, (size, fate)) in history.events.iter().enumerate() {
+            let change = world.change(&key, &format!("{:X}", n + 1), *size);
+            match fate {
+                Fate::Before => before.push(change),
+                Fate::During => during.push(change),
+                Fate::Lost => {}
+            }
+        }
+        if history.events.iter().any(|(_, fate)| *fate == Fate::During) {
+            moved_during.push(key.clone());
+        }
+        if let Some((Some(size), _)) = history.events.last() {
+            world.store(&key, *size as usize).await;
+            truth.size_bytes += size;
+            truth.object_count += 1;
+        }
+    }
+    before.sort_by_key(|c| domain::fnv1a(format!("{order}/{}/{}", c.key, c.sequencer).as_bytes()));
+    World::notify(ledger.as_ref(), &before).await;
+    let during_ledger = Arc::clone(&ledger);
+    let meddle: Meddle = Box::new(move || {
+        Box::pin(async move {
+            World::notify(during_ledger.as_ref(), &during).await;
+        })
+    });
+    let meddling = Meddling::new(Arc::clone(&ledger), None, Some(meddle));
+    reconcile_in_pages(s3, &meddling, &bucket, &[], page_keys, |_| ()).await.unwrap();
+
+    let rows = all_rows(ledger.as_ref(), &bucket).await;
+    for (k, history) in histories.iter().enumerate() {
+        let key = format!("k{k}");
+        if moved_during.contains(&key) {
+            continue;
+        }
+        let listed = history.events.last().and_then(|(size, _)| *size);
+        let tracked = rows
+            .iter()
+            .find(|(row, _)| row.as_str() == key)
+            .and_then(|(_, (present, size))| present.then_some(*size));
+        assert_eq!(tracked, listed, "{key}: {history:?}");
+    }
+    let summed =
+        rows.iter().filter(|(_, (present, _))| *present).fold(Totals::default(), |sum, (_, (_, size))| {
+            Totals { size_bytes: sum.size_bytes + size, object_count: sum.object_count + 1 }
+        });
+    assert_eq!(ledger.totals(&bucket).await.unwrap(), summed, "the totals are the sum of the rows");
+
+    reconcile_in_pages(s3, ledger.as_ref(), &bucket, &[], page_keys, |_| ()).await.unwrap();
+    assert_eq!(ledger.totals(&bucket).await.unwrap(), truth);
+    assert_eq!(world.listed().await, truth);
+}
+
+/// Every key row of the bucket: presence and size.
+async fn all_rows(ledger: &dyn Ledger, bucket: &BucketName) -> Vec<(ObjectKey, (bool, u64))> {
+    let page = ledger.key_rows(bucket, None, 1_000).await.unwrap();
+    assert_eq!(page.through, None);
+    page.rows.into_iter().map(|(key, state)| (key, (state.present, state.size))).collect()
 }
