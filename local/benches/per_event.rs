@@ -56,6 +56,7 @@ async fn world(objects: usize) -> World {
     let tracker = Tracker::new(store.clone(), tracker::TrackingRules::default());
     let config = S3EndpointConfig {
         root: dir.path().join("s3"),
+        outbox: dir.path().join("outbox"),
         addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         bucket: bucket.clone(),
         chaos: false,

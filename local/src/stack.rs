@@ -17,7 +17,8 @@ use crate::s3::{self, RunningS3, S3EndpointConfig, S3EndpointError};
 
 #[derive(Debug, Clone)]
 pub struct StackConfig {
-    /// Holds `s3/` (the objects), `history.sqlite3`, and the lock that keeps a second stack out.
+    /// Holds `s3/` (the objects), `outbox/` (changes not yet applied), `history.sqlite3`, and the lock
+    /// that keeps a second stack out.
     pub data_dir: PathBuf,
     pub s3_addr: SocketAddr,
     pub api_addr: SocketAddr,
@@ -66,10 +67,15 @@ impl StackConfig {
     pub fn objects_path(&self) -> PathBuf {
         self.data_dir.join("s3")
     }
+
+    pub fn outbox_path(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
 }
 
-/// Starts everything; at start, keys whose notification was lost (a crash) are brought in by reconciling.
-/// Refused while another stack runs on the same data dir.
+/// Starts everything; at start, the changes a crash left in the outbox are delivered, then the bucket is
+/// reconciled (which brings in objects put into its folder by other means). Refused while another stack
+/// runs on the same data dir.
 pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let data_dir = data_dir::lock(&config.data_dir)?;
     let store = Arc::new(SqliteStore::open(&config.history_path()).await?);
@@ -78,6 +84,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let s3 = s3::start(
         S3EndpointConfig {
             root: config.objects_path(),
+            outbox: config.outbox_path(),
             addr: config.s3_addr,
             bucket: config.bucket.clone(),
             chaos: config.chaos,
@@ -85,6 +92,10 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         tracker,
     )
     .await?;
+    // A store that keeps failing holds them back; they stay in the outbox and are delivered later.
+    if let Err(error) = s3.settled().await {
+        tracing::warn!(%error, "the changes left by an earlier run are not all applied yet");
+    }
 
     let sdk = startup::local::sdk_config(&s3.url()).await;
     let s3_client = startup::s3_client(&sdk);

@@ -18,6 +18,7 @@ use local::s3::{RunningS3, S3EndpointConfig, S3EndpointError, start};
 use store_sqlite::SqliteStore;
 use tempfile::TempDir;
 use tracker::Tracker;
+use tracker::event::compose::{OutgoingKind, OutgoingRecord, notification_json};
 
 const PLOTS: &str = domain::PLOTS_PREFIX;
 
@@ -118,6 +119,7 @@ fn local_bucket() -> BucketName {
 fn config(root: &Path, chaos: bool) -> S3EndpointConfig {
     S3EndpointConfig {
         root: root.to_owned(),
+        outbox: root.with_file_name("outbox"),
         addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         bucket: local_bucket(),
         chaos,
@@ -782,4 +784,90 @@ async fn a_put_refused_for_its_digest_leaves_the_stored_object_as_it_was() {
     stack.running.settled().await.expect("every notification delivered");
     assert_eq!(stack.totals().await, Totals { size_bytes: 20, object_count: 1 });
     stack.running.shutdown().await;
+}
+
+/// The segment files in the outbox beside the storage folder.
+fn outbox_files(dir: &TempDir) -> Vec<PathBuf> {
+    let outbox = dir.path().join("outbox");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&outbox)
+        .expect("the outbox folder")
+        .map(|entry| entry.expect("an entry").path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "log"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// What a crash leaves: objects changed on disk, and the outbox lines of the changes (an intent, and
+/// for some the event), undelivered. The next start delivers them, and the totals equal the listing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_a_crash_left_in_the_outbox_are_delivered_at_the_next_start() {
+    let stack = Stack::new(false).await;
+    stack.put("overwritten.txt", &[1; 10]).await;
+    stack.put("deleted.txt", &[2; 5]).await;
+    stack.running.settled().await.expect("every notification delivered");
+    let Stack { dir, store, tracker, running, bucket, .. } = stack;
+    running.shutdown().await;
+    assert_eq!(outbox_files(&dir), Vec::<PathBuf>::new(), "a stop with everything delivered empties it");
+
+    // Sequencers of the run that crashed: its epoch, with counters past those the puts took.
+    let root = root_of(&dir);
+    let epoch = std::fs::read_to_string(root.join(".sequencer-epoch")).expect("the epoch");
+    let sequencer = |counter: u64| format!("{}{counter:016X}", epoch.trim());
+    let objects = root.join(bucket.as_str());
+    std::fs::write(objects.join("overwritten.txt"), [3; 25]).expect("overwrite");
+    std::fs::remove_file(objects.join("deleted.txt")).expect("delete");
+    std::fs::write(objects.join("added.txt"), [4; 9]).expect("add");
+    let event = notification_json(&[OutgoingRecord {
+        bucket: bucket.as_str().to_owned(),
+        key: "added.txt".to_owned(),
+        kind: OutgoingKind::Created { how: "Put", size: 9, etag: "e".to_owned() },
+        sequencer: sequencer(0x102),
+        time: chrono::Utc::now(),
+    }]);
+    let lines = [
+        serde_json::json!({ "intent": 0, "bucket": bucket.as_str(), "key": "overwritten.txt", "sequencer": sequencer(0x100) }),
+        serde_json::json!({ "intent": 1, "bucket": bucket.as_str(), "key": "deleted.txt", "sequencer": sequencer(0x101) }),
+        serde_json::json!({ "intent": 2, "bucket": bucket.as_str(), "key": "added.txt", "sequencer": sequencer(0x102) }),
+        serde_json::json!({ "event": 2, "notification": event }),
+    ];
+    let text: String = lines.iter().map(|line| format!("{line}\n")).collect();
+    std::fs::write(dir.path().join("outbox/0000000000000003.log"), text).expect("the outbox segment");
+
+    let running = start(config(&root, false), tracker.clone()).await.expect("restart the endpoint");
+    running.settled().await.expect("every notification delivered");
+    let s3 = client(&running).await;
+    let stack = Stack { dir, store, tracker, running, s3, bucket };
+    let expected = Totals { size_bytes: 34, object_count: 2 };
+    assert_eq!(stack.listed().await, expected);
+    assert_eq!(stack.totals().await, expected);
+
+    let Stack { dir, running, .. } = stack;
+    running.shutdown().await;
+    assert_eq!(outbox_files(&dir), Vec::<PathBuf>::new(), "delivered, so removed");
+}
+
+/// Changes that are refused (for their digest, key or bucket) leave nothing in the outbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_changes_leave_the_totals_as_they_were_and_nothing_in_the_outbox() {
+    let stack = Stack::new(false).await;
+    stack.put("kept.txt", &[1; 10]).await;
+    let refused = stack
+        .s3
+        .put_object()
+        .bucket(stack.bucket.as_str())
+        .key("kept.txt")
+        .content_md5("1B2M2Y8AsgTpgAmY7PhCfg==")
+        .body(ByteStream::from(vec![2; 20]))
+        .send()
+        .await
+        .expect_err("a wrong Content-MD5 is refused");
+    assert_eq!(code(&refused), Some("BadDigest"), "{refused:?}");
+    let missing = stack.s3.delete_object().bucket("no-such-bucket").key("a.txt").send().await;
+    assert_eq!(missing.as_ref().err().and_then(code), Some("NoSuchBucket"), "{missing:?}");
+    stack.running.settled().await.expect("every notification delivered");
+    assert_eq!(stack.totals().await, Totals { size_bytes: 10, object_count: 1 });
+    let Stack { dir, running, .. } = stack;
+    running.shutdown().await;
+    assert_eq!(outbox_files(&dir), Vec::<PathBuf>::new());
 }

@@ -1,6 +1,7 @@
 //! Delivers the endpoint's notifications to the tracker in the background, in batches as an SQS event
 //! source mapping delivers them to the Lambda function: the record JSON goes through the same parser and
-//! the same batch path, and a notification whose delivery fails is retried until it succeeds.
+//! the same batch path, and a notification whose delivery fails is retried until it succeeds. Each one
+//! is an [outbox](super::outbox) entry, marked delivered once the tracker has applied it.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -13,6 +14,7 @@ use tracker::event::compose::{OutgoingRecord, notification_json};
 use tracker::event::{Notification, notification_from_value};
 
 use super::chaos;
+use super::outbox::{EntryId, Outbox};
 
 const FIRST_RETRY: Duration = Duration::from_millis(50);
 const MAX_RETRY: Duration = Duration::from_secs(5);
@@ -21,16 +23,17 @@ const MAX_BATCH: usize = 1_000;
 
 /// Starts the delivery task. It runs until the returned [`Notifier`] is dropped and every notification it
 /// sent has been delivered.
-pub(crate) fn start(tracker: Tracker, chaos: bool) -> (Notifier, Delivery) {
+pub(crate) fn start(tracker: Tracker, chaos: bool, outbox: Outbox) -> (Notifier, Delivery) {
     let (sender, receiver) = mpsc::unbounded_channel();
     let progress = Arc::new(Progress { emitted: Mutex::new(0), delivered: watch::Sender::new(0) });
-    let task = tokio::spawn(run(receiver, tracker, Arc::clone(&progress), chaos));
-    (Notifier { sender, progress: Arc::clone(&progress) }, Delivery { progress, task })
+    let task = tokio::spawn(run(receiver, tracker, Arc::clone(&progress), chaos, outbox.clone()));
+    (Notifier { sender, progress: Arc::clone(&progress), outbox }, Delivery { progress, task })
 }
 
 /// One notification on its way, numbered in the order it was sent.
 struct Pending {
     number: u64,
+    entry: EntryId,
     json: Value,
 }
 
@@ -52,21 +55,28 @@ impl Progress {
 pub(crate) struct Notifier {
     sender: mpsc::UnboundedSender<Pending>,
     progress: Arc<Progress>,
+    outbox: Outbox,
 }
 
 impl Notifier {
-    /// Queues the notification of one record. Never waits, so a slow store never slows the S3 requests.
-    pub(crate) fn emit(&self, record: &OutgoingRecord) {
+    /// Records the notification of one record as the event of its outbox entry, and queues it. Never
+    /// waits, so a slow store never slows the S3 requests.
+    pub(crate) fn emit(&self, entry: EntryId, record: &OutgoingRecord) {
         let json = notification_json(std::slice::from_ref(record));
+        self.outbox.record_event(entry, &json);
+        self.queue(entry, json);
+    }
+
+    /// Queues a notification recorded earlier (by a run that stopped before delivering it).
+    pub(crate) fn queue(&self, entry: EntryId, json: Value) {
         // Numbering and sending under one lock keeps the channel in number order, which `settled` relies on.
         let mut emitted = self.progress.emitted();
-        match self.sender.send(Pending { number: *emitted, json }) {
+        match self.sender.send(Pending { number: *emitted, entry, json }) {
             Ok(()) => *emitted += 1,
-            Err(_) => tracing::error!(
-                bucket = record.bucket,
-                key = record.key,
-                "the delivery task has stopped; a notification is lost"
-            ),
+            // It stays in the outbox, for the next start.
+            Err(_) => {
+                tracing::error!("the delivery task has stopped; a notification waits for the next start")
+            }
         }
     }
 }
@@ -113,6 +123,7 @@ async fn run(
     tracker: Tracker,
     progress: Arc<Progress>,
     chaos: bool,
+    outbox: Outbox,
 ) {
     let mut batch = Vec::new();
     while let Some(first) = receiver.recv().await {
@@ -140,6 +151,7 @@ async fn run(
             }
             deliver(&tracker, &batch.iter().collect::<Vec<_>>()).await;
         }
+        outbox.delivered(batch.iter().map(|pending| pending.entry).collect());
         if let Some(last) = batch.last() {
             progress.delivered.send_replace(last.number + 1);
         }

@@ -4,6 +4,8 @@
 //! must be signed (SigV4, headers or presigned URLs) with the local credentials of
 //! [`startup::local`]. Every object change is announced with an event record in S3's own format, and
 //! the records are delivered to the [`Tracker`] in the background, exactly as Lambda would receive them.
+//! Each change is in the [outbox](outbox) on disk before it is made, until the tracker has applied it, so
+//! a crash loses none: the next start delivers what is left.
 
 mod chaos;
 mod delivery;
@@ -11,6 +13,7 @@ mod digest;
 mod keys;
 mod locks;
 mod notifying;
+mod outbox;
 mod sequencer;
 mod server;
 
@@ -27,6 +30,8 @@ use tracker::Tracker;
 
 use self::delivery::Delivery;
 pub use self::delivery::NotSettled;
+pub use self::outbox::OutboxError;
+use self::outbox::OutboxWriter;
 
 /// How long [`RunningS3::settled`] waits: far longer than any delivery to a working store takes.
 pub const SETTLE_LIMIT: Duration = Duration::from_secs(30);
@@ -38,6 +43,9 @@ use self::server::Server;
 pub struct S3EndpointConfig {
     /// The storage folder: one sub-folder per bucket.
     pub root: PathBuf,
+    /// Where changes wait until the tracker has applied them; outside `root`, whose every folder is a
+    /// bucket.
+    pub outbox: PathBuf,
     /// Where to listen; port 0 picks a free port (see [`RunningS3::addr`]).
     pub addr: SocketAddr,
     /// Created at start if missing.
@@ -58,6 +66,8 @@ pub enum S3EndpointError {
     },
     #[error("cannot use the storage folder {}: {detail}", path.display())]
     Storage { path: PathBuf, detail: String },
+    #[error("cannot open the outbox: {0}")]
+    Outbox(#[from] OutboxError),
 }
 
 /// The endpoint, serving.
@@ -65,10 +75,12 @@ pub struct RunningS3 {
     addr: SocketAddr,
     server: Server,
     delivery: Delivery,
+    outbox: OutboxWriter,
 }
 
-/// Prepares the storage folder and the bucket, and starts serving. Dropping the result stops accepting
-/// connections; [`RunningS3::shutdown`] also waits for open requests and for every delivery.
+/// Prepares the storage folder and the bucket, queues what an earlier run left in the outbox, and starts
+/// serving. Dropping the result stops accepting connections; [`RunningS3::shutdown`] also waits for open
+/// requests and for every delivery.
 pub async fn start(config: S3EndpointConfig, tracker: Tracker) -> Result<RunningS3, S3EndpointError> {
     let bucket_dir = config.root.join(config.bucket.as_str());
     let storage_error =
@@ -81,12 +93,15 @@ pub async fn start(config: S3EndpointConfig, tracker: Tracker) -> Result<Running
     let listener = server::bind(config.addr).await?;
     let addr = listener.local_addr().map_err(|source| S3EndpointError::Bind { addr: config.addr, source })?;
 
-    let (notifier, delivery) = delivery::start(tracker, config.chaos);
-    let mut service = S3ServiceBuilder::new(NotifyingS3::new(fs, config.root.clone(), notifier, sequencers));
+    let (outbox, outbox_writer, leftovers) = outbox::open(&config.outbox)?;
+    let (notifier, delivery) = delivery::start(tracker, config.chaos, outbox.clone());
+    let s3 = NotifyingS3::new(fs, config.root.clone(), notifier, outbox, sequencers);
+    s3.resume(leftovers).await;
+    let mut service = S3ServiceBuilder::new(s3);
     service.set_auth(SimpleAuth::from_single(ACCESS_KEY_ID, SECRET_ACCESS_KEY));
     let server = server::serve(listener, service.build());
     tracing::info!(%addr, root = %config.root.display(), bucket = %config.bucket, chaos = config.chaos, "S3 endpoint listening");
-    Ok(RunningS3 { addr, server, delivery })
+    Ok(RunningS3 { addr, server, delivery, outbox: outbox_writer })
 }
 
 impl RunningS3 {
@@ -111,9 +126,11 @@ impl RunningS3 {
         self.delivery.settled_within(limit).await
     }
 
-    /// Stops accepting requests, lets open ones finish, then delivers every pending notification.
+    /// Stops accepting requests, lets open ones finish, then delivers every pending notification (and
+    /// empties the outbox).
     pub async fn shutdown(self) {
         self.server.stop().await;
         self.delivery.finish().await;
+        self.outbox.finish().await;
     }
 }

@@ -1,11 +1,13 @@
 //! The S3 service: s3s-fs stores the objects, and this wrapper announces every object change the way S3
 //! does, with one event record per change.
 //!
-//! A change and its announcement happen under the key's lock, so the sequencers of one key follow the
-//! order in which its changes reached the disk, and under its bucket's shared lock, which DeleteBucket
-//! takes alone: a bucket is removed only when no acknowledged object is in it, and a write to a missing
-//! bucket answers NoSuchBucket rather than creating it. Changes run in their own task: a client that hangs
-//! up mid-request cannot cancel the announcement of a change that already happened.
+//! Each change is first recorded in the [outbox](super::outbox), with its sequencer, and announced once
+//! it is made; a change the storage refuses is announced as the object then is (it may have changed
+//! before the failure). A change and its announcement happen under the key's lock, so the sequencers of
+//! one key follow the order in which its changes reached the disk, and under its bucket's shared lock,
+//! which DeleteBucket takes alone: a bucket is removed only when no acknowledged object is in it, and a
+//! write to a missing bucket answers NoSuchBucket rather than creating it. Changes run in their own task:
+//! a client that hangs up mid-request cannot cancel the announcement of a change that already happened.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -13,12 +15,13 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use s3s::dto::*;
-use s3s::{S3, S3Error, S3Request, S3Response, S3Result, s3_error};
+use s3s::{S3, S3Error, S3ErrorCode, S3Request, S3Response, S3Result, s3_error};
 use s3s_fs::FileSystem;
 use tracker::event::compose::{OutgoingKind, OutgoingRecord};
 
 use super::delivery::Notifier;
 use super::locks::{BucketLocks, KeyLocks};
+use super::outbox::{Intent, Leftover, Outbox};
 use super::sequencer::SequencerSource;
 use super::{digest, keys};
 
@@ -31,6 +34,7 @@ struct Shared {
     /// Where request bodies are spooled while their digests are checked: the storage's own folder.
     spool_dir: PathBuf,
     notifier: Notifier,
+    outbox: Outbox,
     sequencers: SequencerSource,
     locks: KeyLocks,
     buckets: BucketLocks,
@@ -41,10 +45,25 @@ impl NotifyingS3 {
         fs: FileSystem,
         spool_dir: PathBuf,
         notifier: Notifier,
+        outbox: Outbox,
         sequencers: SequencerSource,
     ) -> Self {
         let (locks, buckets) = (KeyLocks::new(), BucketLocks::new());
-        Self { shared: Arc::new(Shared { fs, spool_dir, notifier, sequencers, locks, buckets }) }
+        Self { shared: Arc::new(Shared { fs, spool_dir, notifier, outbox, sequencers, locks, buckets }) }
+    }
+
+    /// Announces the changes an earlier run left in the outbox: one whose notification was recorded with
+    /// it, and an intent without one as its key is now stored. Called before serving.
+    pub(crate) async fn resume(&self, leftovers: Vec<Leftover>) {
+        for Leftover { intent, notification } in leftovers {
+            match notification {
+                Some(json) => self.shared.notifier.queue(intent.id, json),
+                None => {
+                    // On failure it stays in the outbox (logged), for the next start.
+                    let _ = self.shared.announce_stored(&intent, RESOLVED).await;
+                }
+            }
+        }
     }
 
     /// Runs `change` on the shared state in a task of its own, and waits for it.
@@ -57,6 +76,24 @@ impl NotifyingS3 {
             tracing::error!(%error, "an object change failed unexpectedly");
             S3Error::internal_error(error)
         })?
+    }
+}
+
+/// How an object found stored for an intent without a recorded event is announced: as a put.
+const RESOLVED: &str = "Put";
+
+/// A request for an inner call the endpoint makes of its own accord; the storage reads only its input.
+fn internal<U>(input: U) -> S3Request<U> {
+    S3Request {
+        input,
+        method: Default::default(),
+        uri: Default::default(),
+        headers: Default::default(),
+        extensions: Default::default(),
+        credentials: None,
+        region: None,
+        service: None,
+        trailing_headers: None,
     }
 }
 
@@ -82,40 +119,69 @@ impl Shared {
         self.fs.head_bucket(on_behalf(context, input)).await.map(drop)
     }
 
-    /// Queues the event record of one change. Called with the key's lock held.
-    fn announce(&self, bucket: &str, key: &str, kind: OutgoingKind) {
-        let record = OutgoingRecord {
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
-            kind,
-            sequencer: self.sequencers.next(),
-            time: Utc::now(),
-        };
-        tracing::debug!(bucket, key, sequencer = record.sequencer, kind = ?record.kind, "object change");
-        self.notifier.emit(&record);
+    /// Records that `key` is about to change, with the sequencer of its announcement, and returns once
+    /// the record is on disk. Called with the key's lock held, before the storage is touched.
+    async fn intend(&self, bucket: &str, key: &str) -> S3Result<Intent> {
+        self.outbox.intend(bucket, key, self.sequencers.next()).await.map_err(|error| {
+            tracing::error!(bucket, key, %error, "a change cannot be recorded, so it is not made");
+            S3Error::internal_error(error)
+        })
     }
 
-    /// Announces the object now stored at `key`, with the size and ETag the storage reports for it.
-    /// Called with the key's lock held.
-    async fn announce_created(
-        &self,
-        context: &S3Request<()>,
-        bucket: &str,
-        key: &str,
-        how: &'static str,
-    ) -> S3Result<()> {
+    /// Records and queues the event record of one change. Called with the key's lock held.
+    fn announce(&self, intent: &Intent, kind: OutgoingKind) {
+        let record = OutgoingRecord {
+            bucket: intent.bucket.clone(),
+            key: intent.key.clone(),
+            kind,
+            sequencer: intent.sequencer.clone(),
+            time: Utc::now(),
+        };
+        let (bucket, key, sequencer) =
+            (record.bucket.as_str(), record.key.as_str(), record.sequencer.as_str());
+        tracing::debug!(bucket, key, sequencer, kind = ?record.kind, "object change");
+        self.notifier.emit(intent.id, &record);
+    }
+
+    /// Announces the key of `intent` as the storage now holds it: created, with the size and ETag it
+    /// reports, or removed. Called with the key's lock held (or before serving). When the object cannot be
+    /// read, the intent stays in the outbox, and is announced at the next start.
+    async fn announce_stored(&self, intent: &Intent, how: &'static str) -> S3Result<()> {
+        let (bucket, key) = (intent.bucket.as_str(), intent.key.as_str());
         let input = HeadObjectInput { bucket: bucket.to_owned(), key: key.to_owned(), ..Default::default() };
-        let head = self.fs.head_object(on_behalf(context, input)).await.inspect_err(|error| {
-            tracing::error!(bucket, key, %error, "a stored object cannot be read back; its change is not announced");
-        })?;
+        let head = match self.fs.head_object(internal(input)).await {
+            Ok(head) => head,
+            Err(error) if matches!(error.code(), S3ErrorCode::NoSuchKey | S3ErrorCode::NoSuchBucket) => {
+                self.announce(intent, OutgoingKind::Removed);
+                return Ok(());
+            }
+            Err(error) => {
+                tracing::error!(bucket, key, %error, "a stored object cannot be read back; its change is announced at the next start");
+                return Err(error);
+            }
+        };
         let size =
             head.output.content_length.and_then(|length| u64::try_from(length).ok()).ok_or_else(|| {
-                tracing::error!(bucket, key, "a stored object has no length; its change is not announced");
+                tracing::error!(
+                    bucket,
+                    key,
+                    "a stored object has no length; its change is announced at the next start"
+                );
                 s3_error!(InternalError, "the stored object has no length")
             })?;
         let etag = head.output.e_tag.map(ETag::into_value).unwrap_or_default();
-        self.announce(bucket, key, OutgoingKind::Created { how, size, etag });
+        self.announce(intent, OutgoingKind::Created { how, size, etag });
         Ok(())
+    }
+
+    /// Passes on the result of a change; after a failure, announces the key as it is now stored, as the
+    /// storage may have changed it before failing (at worst the announcement repeats its state).
+    async fn after<T>(&self, intent: &Intent, result: S3Result<T>) -> S3Result<T> {
+        if result.is_err() {
+            // A failure here is logged, and leaves the intent for the next start.
+            let _ = self.announce_stored(intent, RESOLVED).await;
+        }
+        result
     }
 
     /// The body is read and checked against its digests before anything changes.
@@ -128,8 +194,9 @@ impl Shared {
         let _bucket_held = self.buckets.change(&bucket).await;
         self.require_bucket(&context, &bucket).await?;
         let _held = self.locks.lock(&bucket, &key).await;
-        let response = self.fs.put_object(req).await?;
-        self.announce_created(&context, &bucket, &key, "Put").await?;
+        let intent = self.intend(&bucket, &key).await?;
+        let response = self.after(&intent, self.fs.put_object(req).await).await?;
+        self.announce_stored(&intent, "Put").await?;
         Ok(response)
     }
 
@@ -140,8 +207,9 @@ impl Shared {
         let _bucket_held = self.buckets.change(&bucket).await;
         self.require_bucket(&context, &bucket).await?;
         let _held = self.locks.lock(&bucket, &key).await;
-        let response = self.fs.copy_object(req).await?;
-        self.announce_created(&context, &bucket, &key, "Copy").await?;
+        let intent = self.intend(&bucket, &key).await?;
+        let response = self.after(&intent, self.fs.copy_object(req).await).await?;
+        self.announce_stored(&intent, "Copy").await?;
         Ok(response)
     }
 
@@ -155,13 +223,18 @@ impl Shared {
         let _bucket_held = self.buckets.change(&bucket).await;
         self.require_bucket(&context, &bucket).await?;
         let _held = self.locks.lock(&bucket, &key).await;
-        let mut response = self.fs.complete_multipart_upload(req).await?;
-        // The storage may answer with a future (to keep slow completions alive); the object is only in
-        // place once it has resolved.
-        if let Some(future) = response.output.future.take() {
-            response.output = future.await?;
-        }
-        self.announce_created(&context, &bucket, &key, "CompleteMultipartUpload").await?;
+        let intent = self.intend(&bucket, &key).await?;
+        let completed = async {
+            let mut response = self.fs.complete_multipart_upload(req).await?;
+            // The storage may answer with a future (to keep slow completions alive); the object is only in
+            // place once it has resolved.
+            if let Some(future) = response.output.future.take() {
+                response.output = future.await?;
+            }
+            Ok::<_, S3Error>(response)
+        };
+        let response = self.after(&intent, completed.await).await?;
+        self.announce_stored(&intent, "CompleteMultipartUpload").await?;
         Ok(response)
     }
 
@@ -171,12 +244,17 @@ impl Shared {
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
         keys::check_key(&key)?;
+        let context = on_behalf(&req, ());
         let _bucket_held = self.buckets.change(&bucket).await;
+        self.require_bucket(&context, &bucket).await?;
         let _held = self.locks.lock(&bucket, &key).await;
-        let response = self.fs.delete_object(req).await?;
-        if !keys::is_folder(&key) {
-            self.announce(&bucket, &key, OutgoingKind::Removed);
+        if keys::is_folder(&key) {
+            // A folder marker is no object of the bucket's: nothing to announce.
+            return self.fs.delete_object(req).await;
         }
+        let intent = self.intend(&bucket, &key).await?;
+        let response = self.after(&intent, self.fs.delete_object(req).await).await?;
+        self.announce(&intent, OutgoingKind::Removed);
         Ok(response)
     }
 
