@@ -262,11 +262,46 @@ def check_driver(result_path: str, endpoint: str, bucket_name: str) -> None:
     print(f"refused event → /error errorType={error_type} ({message[:100]}); bucket untouched")
 
 
+UNANNOUNCED = {"a": 3, "b/c": 5}
+
+
+def put_unannounced(endpoint: str, bucket_name: str) -> None:
+    """Stores objects in the bucket that no event announces: only reconcile can count them."""
+    s3 = client("s3", endpoint)
+    for key, size in UNANNOUNCED.items():
+        s3.put_object(Bucket=bucket_name, Key=key, Body=b"x" * size)
+
+
+def check_reconcile(result_path: str, endpoint: str, history: str, bucket_name: str) -> None:
+    result = load_result(result_path)
+    answer = result["answer"]
+    if answer["kind"] != "response":
+        fail(f"the invocation failed through /error: {answer['error_type']}: {answer['body'][:300]}")
+    ticks = json.loads(answer["body"])
+    size, count = sum(UNANNOUNCED.values()), len(UNANNOUNCED)
+    expected = {"bucket": bucket_name, "outcome": "finished", "listed": count, "added": count,
+                "size_bytes": size, "object_count": count}
+    if len(ticks) != 1 or any(ticks[0].get(k) != v for k, v in expected.items()):
+        fail(f"the answer is {answer['body'][:300]}, expected one tick with {expected}")
+    from boto3.dynamodb.conditions import Key
+    import boto3
+
+    table = boto3.resource("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+                           aws_access_key_id="testing", aws_secret_access_key="testing").Table(history)
+    items = table.query(KeyConditionExpression=Key("bucket").eq(bucket_name))["Items"]
+    sizes = [(int(i["size_bytes"]), int(i["object_count"])) for i in items]
+    if sizes != [(size, count)]:
+        fail(f"history table {history} holds {sizes} (size, count) for {bucket_name}, expected [({size}, {count})]")
+    print(f"schedule event → /response: walk finished, {count} unannounced objects added; history holds 1 sample "
+          f"of {size} B, {count} objects")
+
+
 def main() -> None:
     commands = {"contract": contract, "unzip": unzip, "elf-arm64": elf_arm64, "elf-x86-64": elf_x86_64,
                 "wait-moto": wait_moto, "tables": tables, "bucket": bucket,
                 "apigw-event": apigw_event, "fresh-notification": fresh_notification, "function-env": function_env, "check-tracker": check_tracker,
-                "check-api": check_api, "check-driver": check_driver}
+                "check-api": check_api, "check-driver": check_driver, "put-unannounced": put_unannounced,
+                "check-reconcile": check_reconcile}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](*sys.argv[2:])

@@ -7,6 +7,7 @@ pub mod batch;
 mod bucket;
 mod bytes;
 mod change;
+pub mod checkpoint;
 mod clock;
 pub mod correction;
 mod error;
@@ -29,7 +30,7 @@ pub use key::ObjectKey;
 pub use limits::{
     LATEST_PLOT_KEY, MAX_WINDOW_SECONDS, PLOT_RENDERS_PREFIX, PLOTS_PREFIX, TOMBSTONE_LIFETIME,
 };
-pub use port::{ChangeResult, History, Ledger, SizeStore};
+pub use port::{ChangeResult, Checkpoints, History, Ledger, SizeStore};
 pub use sample::{Sample, Totals, Window};
 pub use sequencer::Sequencer;
 

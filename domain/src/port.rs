@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::checkpoint::{Checkpoint, Revised};
 use crate::correction::{Correction, KeyRows};
 use crate::rollup::{ReducedWindow, Rollup};
 use crate::transition::Transition;
@@ -62,6 +63,22 @@ pub trait Ledger: Send + Sync {
 
     /// The bucket's current totals (zero for a bucket never seen).
     async fn totals(&self, bucket: &BucketName) -> Result<Totals, StoreError>;
+}
+
+/// Where each bucket's scheduled reconcile stands (see [`crate::checkpoint`]).
+#[async_trait]
+pub trait Checkpoints: Send + Sync {
+    /// The bucket's checkpoint, read consistently; `None` before its first walk.
+    async fn checkpoint(&self, bucket: &BucketName) -> Result<Option<Revised<Checkpoint>>, StoreError>;
+
+    /// Stores the bucket's checkpoint if the stored one is still at `over` (`None`: there is none yet).
+    /// Answers the new revision, or `None` when another writer stored one first (nothing is written).
+    async fn store_checkpoint(
+        &self,
+        bucket: &BucketName,
+        checkpoint: &Checkpoint,
+        over: Option<u64>,
+    ) -> Result<Option<u64>, StoreError>;
 }
 
 /// What applying one change of a batch did.

@@ -3,10 +3,14 @@ import { DriverLambdaStack } from './driver-lambda-stack';
 import { PlotLambdaStack } from './plot-lambda-stack';
 import { SizeTrackingLambdaStack } from './size-tracking-lambda-stack';
 import { StorageStack } from './storage-stack';
+import type { ReconcileProps } from './scheduled-reconcile';
 import { InvalidOptionError, type TrackerDeliveryProps } from './tracker-delivery';
 
-/** The tracker's delivery settings (`trackerBatchSize`, …, `alarmEmail`) are TrackerDeliveryProps. */
-export interface S3SizeMicroOptions extends TrackerDeliveryProps {
+/**
+ * The tracker's delivery settings (`trackerBatchSize`, …, `alarmEmail`) are TrackerDeliveryProps; how often
+ * the bucket is reconciled (`reconcileEveryHours`) is ReconcileProps.
+ */
+export interface S3SizeMicroOptions extends TrackerDeliveryProps, ReconcileProps {
   /**
    * A dev deployment: buckets are emptied and everything is destroyed with the stacks.
    * Otherwise data is retained (RETAIN) and tables are deletion-protected.
@@ -40,7 +44,7 @@ export function createStacks(app: App, options: S3SizeMicroOptions = {}): S3Size
   const tracking = new SizeTrackingLambdaStack(app, 'SizeTrackingLambdaStack', {
     env,
     dev,
-    description: 's3-size-micro: tracked bucket, its events queue, tracker function and alarms',
+    description: 's3-size-micro: tracked bucket, its events queue, tracker function, scheduled reconcile and alarms',
     historyTable: storage.historyTable,
     indexTable: storage.indexTable,
     bucketName: options.bucketName,
@@ -50,6 +54,7 @@ export function createStacks(app: App, options: S3SizeMicroOptions = {}): S3Size
     trackerReservedConcurrency: options.trackerReservedConcurrency,
     oldestMessageAlarmMinutes: options.oldestMessageAlarmMinutes,
     alarmEmail: options.alarmEmail,
+    reconcileEveryHours: options.reconcileEveryHours,
   });
   const plot = new PlotLambdaStack(app, 'PlotLambdaStack', {
     env,
@@ -80,6 +85,7 @@ const NUMBER_CONTEXT = [
   'trackerMaxConcurrency',
   'trackerReservedConcurrency',
   'oldestMessageAlarmMinutes',
+  'reconcileEveryHours',
 ] as const;
 
 /**

@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { PLOT_RENDERS_PREFIX, PLOTS_PREFIX, RUST_LOG } from './constants';
 import { removalPolicyFor } from './lambda-code';
 import { RustFunction } from './rust-function';
+import { type ReconcileProps, ScheduledReconcile } from './scheduled-reconcile';
 import { TrackerAlarms } from './tracker-alarms';
 import {
   DEAD_LETTER_RETENTION,
@@ -19,7 +20,7 @@ import {
   visibilityTimeoutFor,
 } from './tracker-delivery';
 
-export interface SizeTrackingLambdaStackProps extends StackProps, TrackerDeliveryProps {
+export interface SizeTrackingLambdaStackProps extends StackProps, TrackerDeliveryProps, ReconcileProps {
   readonly historyTable: dynamodb.ITable;
   readonly indexTable: dynamodb.ITable;
   /** A dev deployment: buckets are emptied and destroyed with the stack; otherwise retained. */
@@ -41,7 +42,7 @@ function trackerTimeout(fn: lambda.Function): Duration {
 
 /**
  * The tracked bucket, the queue its notifications go to, the tracker function that consumes the queue,
- * the dead-letter queue and the alarms.
+ * the dead-letter queue and the alarms, and the scheduled reconcile of the bucket.
  *
  * The bucket has a fixed name so that its notification configuration, the queue policy that lets S3
  * send to the events queue and the other stacks' policies can all name it without referring to each
@@ -60,6 +61,8 @@ export class SizeTrackingLambdaStack extends Stack {
   /** The previous version's on-failure destination, kept until it is drained. */
   readonly failureQueue: sqs.Queue;
   readonly alarms: TrackerAlarms;
+  /** The reconcile function and the schedule that ticks it. */
+  readonly reconcile: ScheduledReconcile;
 
   constructor(scope: Construct, id: string, props: SizeTrackingLambdaStackProps) {
     super(scope, id, props);
@@ -175,6 +178,15 @@ export class SizeTrackingLambdaStack extends Stack {
         'The former on-failure destination of the tracker, kept only so that `tracker redrive` can drain the events it parked: nothing consumes it, so it needs no DLQ.',
     });
 
+    this.reconcile = new ScheduledReconcile(this, 'Reconcile', {
+      historyTable: props.historyTable,
+      indexTable: props.indexTable,
+      bucketName: this.bucketName,
+      bucketArn: this.bucketArn,
+      reconcileEveryHours: props.reconcileEveryHours,
+      dev: props.dev,
+    });
+
     this.alarms = new TrackerAlarms(this, 'Alarms', {
       deadLetterQueue: this.deadLetterQueue,
       eventsQueue: this.eventsQueue,
@@ -197,6 +209,10 @@ export class SizeTrackingLambdaStack extends Stack {
     new CfnOutput(this, 'FailureQueueUrl', {
       description: 'Events the previous version parked after its async retries (drain with tracker redrive)',
       value: this.failureQueue.queueUrl,
+    });
+    new CfnOutput(this, 'ReconcileFunctionName', {
+      description: 'The scheduled reconcile (aws lambda invoke --function-name it to run a tick now)',
+      value: this.reconcile.function.function.functionName,
     });
     new CfnOutput(this, 'AlarmTopicArn', {
       description: 'The SNS topic the dead-letter and oldest-message alarms notify',

@@ -136,6 +136,7 @@ const NO_DELIVERY_OPTIONS = {
   trackerMaxConcurrency: undefined,
   trackerReservedConcurrency: undefined,
   oldestMessageAlarmMinutes: undefined,
+  reconcileEveryHours: undefined,
   alarmEmail: undefined,
 };
 
@@ -177,6 +178,7 @@ describe('app options from context', () => {
       trackerMaxConcurrency: '3',
       trackerReservedConcurrency: '4',
       oldestMessageAlarmMinutes: '30',
+      reconcileEveryHours: '6',
       alarmEmail: 'ops@example.com',
     });
     const expected = {
@@ -185,6 +187,7 @@ describe('app options from context', () => {
       trackerMaxConcurrency: 3,
       trackerReservedConcurrency: 4,
       oldestMessageAlarmMinutes: 30,
+      reconcileEveryHours: 6,
       alarmEmail: 'ops@example.com',
     };
     assert.deepEqual(optionsFromContext(fromCli), { dev: true, webAdapter: true, bucketName: undefined, ...expected });
@@ -197,6 +200,11 @@ describe('app options from context', () => {
       Object.values<any>(mapping).map((m) => [m.Properties.BatchSize, m.Properties.MaximumBatchingWindowInSeconds, m.Properties.ScalingConfig]),
       [[100, 5, { MaximumConcurrency: 3 }]],
     );
+    assert.equal(stacks.tracking.reconcile.function.function.node.defaultChild !== undefined, true);
+    const reconcile = Template.fromStack(stacks.tracking).toJSON().Resources[
+      logicalIdOf(stacks.tracking, stacks.tracking.reconcile.function.function)
+    ];
+    assert.equal(reconcile.Properties.Environment.Variables.RECONCILE_EVERY, '6h');
   });
 
   test('a delivery setting that is not a whole number is refused, naming the context key', () => {

@@ -21,6 +21,8 @@ const ACKNOWLEDGED = [
   ['PlotLambdaStack/PlotApi/DeploymentStage.dev', 'AwsSolutions-APIG3'],
   ['PlotLambdaStack/PlotApi/CloudWatchRole', 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]'],
   ['DriverLambdaStack/Driver/Role', 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::s3-size-micro-<AWS::AccountId>-<AWS::Region>/*]'],
+  // Reconcile settles a parked event's key with a HeadObject of it, a key known only at run time.
+  ['SizeTrackingLambdaStack/Reconcile/Function/Role', 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::s3-size-micro-<AWS::AccountId>-<AWS::Region>/*]'],
 ].map(([at, id]) => `${at} ${id}`).sort();
 
 /** Acknowledgements recorded on the construct tree: path, id (without the `Annotation::` prefix), reason. */

@@ -142,7 +142,7 @@ describe('SizeTrackingLambdaStack', () => {
       }
     }
     p.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
-    p.resourceCountIs('AWS::Lambda::Function', 1);
+    p.resourceCountIs('AWS::Lambda::Function', 2); // the tracker and the reconcile
   });
 
   test('outputs BucketName', () => {

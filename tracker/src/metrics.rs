@@ -51,6 +51,37 @@ impl Counts {
     }
 }
 
+/// The EMF line of a finished reconcile walk of one bucket (dimension `Bucket`): how far the ledger was
+/// off (`KeysCorrected` is the drift alarm's metric; `DriftBytes` and `DriftObjects` are listed minus
+/// tracked), and the bucket's tracked totals, so that a bucket with no events still reports them.
+pub fn reconcile_emf_line(report: &crate::reconcile::ReconcileReport, timestamp_ms: i64) -> String {
+    let metric = |name: &str, unit: &str| json!({ "Name": name, "Unit": unit });
+    let progress = &report.progress;
+    json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [["Bucket"]],
+                "Metrics": [
+                    metric("KeysCorrected", "Count"),
+                    metric("DriftBytes", "Bytes"),
+                    metric("DriftObjects", "Count"),
+                    metric("TrackedSizeBytes", "Bytes"),
+                    metric("TrackedObjectCount", "Count"),
+                ],
+            }],
+        },
+        "Bucket": report.bucket,
+        "KeysCorrected": progress.corrected(),
+        "DriftBytes": progress.drift_bytes,
+        "DriftObjects": progress.drift_objects,
+        "TrackedSizeBytes": report.size_bytes,
+        "TrackedObjectCount": report.object_count,
+    })
+    .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,6 +97,35 @@ mod tests {
             declared["Metrics"].as_array().unwrap().iter().map(|m| m["Name"].as_str().unwrap()).collect();
         assert_eq!(names, ["RecordsApplied", "RecordsSkipped", "RecordsParked", "MessagesFailed"]);
         for (name, value) in names.iter().zip([3, 1, 2, 0]) {
+            assert_eq!(line[*name], value, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_finished_walk_reports_its_drift_and_the_buckets_totals_per_bucket() {
+        let progress = domain::checkpoint::Progress {
+            listed: 10,
+            added: 2,
+            removed: 1,
+            resized: 4,
+            raced: 3,
+            drift_bytes: -70,
+            drift_objects: 1,
+        };
+        let report = crate::reconcile::ReconcileReport {
+            bucket: "b-1".into(),
+            progress,
+            settled: 0,
+            size_bytes: 900,
+            object_count: 9,
+        };
+        let line: serde_json::Value = serde_json::from_str(&reconcile_emf_line(&report, 5)).unwrap();
+        let declared = &line["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(declared["Dimensions"], json!([["Bucket"]]));
+        assert_eq!(line["Bucket"], "b-1");
+        let names: Vec<&str> =
+            declared["Metrics"].as_array().unwrap().iter().map(|m| m["Name"].as_str().unwrap()).collect();
+        for (name, value) in names.iter().zip([json!(7), json!(-70), json!(1), json!(900), json!(9)]) {
             assert_eq!(line[*name], value, "{name}");
         }
     }

@@ -39,6 +39,11 @@ impl DynamoLedger {
         self
     }
 
+    /// The client and the index table, for the rows kept beside the ledger's.
+    pub(crate) fn index(&self) -> (&aws_sdk_dynamodb::Client, &str) {
+        (&self.client, &self.tables.index)
+    }
+
     /// Opens the connection to DynamoDB (TLS included) with one cheap read, so that the first event after
     /// a cold start does not pay for it. A failure here is only logged: events report their own.
     pub async fn warm_up(&self) {

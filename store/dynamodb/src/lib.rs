@@ -12,7 +12,8 @@
 //!   - the layout: `layout#<bucket>` / `-` with `object_partitions` (S) and `totals_shards` (N);
 //!   - the latest sample: `sampled#<bucket>` / `-` with its `ts`, `size_bytes`, `object_count` and the
 //!     shard `versions` it showed;
-//!   - a parked change: `parked#<bucket>` / `<sequencer>|<key>` with `key`, `sequencer`, `size`.
+//!   - a parked change: `parked#<bucket>` / `<sequencer>|<key>` with `key`, `sequencer`, `size`;
+//!   - where the bucket's scheduled reconcile stands: `reconcile#<bucket>` / `-` ([`checkpoints`]).
 //!
 //! [`DynamoLedger`] (the tracker's side) applies batches and reconcile's corrections: per bucket, chunks
 //! of key rows and one totals shard, each one `TransactWriteItems` conditioned on the key rows it read
@@ -22,6 +23,7 @@
 //! table and its GSI.
 
 mod attributes;
+mod checkpoints;
 mod chunk;
 mod config;
 mod errors;

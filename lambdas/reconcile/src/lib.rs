@@ -1,0 +1,125 @@
+//! The reconcile function: invoked by its schedule (EventBridge Scheduler, every quarter of an hour), each
+//! invocation ticks every tracked bucket's walk in turn until its time runs out (see
+//! [`tracker::reconcile::tick`]). A finished walk logs its report and an EMF line: the drift it found and
+//! the bucket's tracked totals. It links the DynamoDB store only.
+
+mod config;
+
+use std::process::ExitCode;
+
+pub use config::ReconcileLambdaConfig;
+use domain::{Clock, system_clock};
+use lambda_runtime::{LambdaEvent, service_fn};
+use store_dynamodb::DynamoLedger;
+use tracker::reconcile::{ReconcileError, Schedule, TickOutcome, tick};
+
+/// What one invocation did for one bucket: one element of its answer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BucketTick {
+    pub bucket: String,
+    #[serde(flatten)]
+    pub outcome: TickOutcome,
+}
+
+/// Some bucket's tick failed; the others were ticked, and the next invocation tries it again.
+#[derive(Debug, thiserror::Error)]
+#[error("reconciling s3://{bucket} failed: {source}")]
+pub struct TickFailed {
+    pub bucket: String,
+    #[source]
+    pub source: ReconcileError,
+}
+
+/// The function's state across invocations: its clients and configuration.
+pub struct Reconciler {
+    s3: aws_sdk_s3::Client,
+    ledger: DynamoLedger,
+    config: ReconcileLambdaConfig,
+    schedule: Schedule,
+    clock: Clock,
+}
+
+impl Reconciler {
+    pub fn new(
+        config: ReconcileLambdaConfig,
+        dynamodb: aws_sdk_dynamodb::Client,
+        s3: aws_sdk_s3::Client,
+    ) -> Self {
+        let every_ms = i64::try_from(config.every.as_millis()).unwrap_or(i64::MAX);
+        let ledger = DynamoLedger::new(dynamodb, config.tables.clone());
+        Self { s3, ledger, config, schedule: Schedule::every(every_ms), clock: system_clock() }
+    }
+
+    /// The same, reading `page_keys` keys a page and telling the schedule's time by `clock` (tests; the
+    /// ledger's samples keep the system's).
+    pub fn with_pages_and_clock(mut self, page_keys: usize, clock: Clock) -> Self {
+        self.schedule.page_keys = page_keys;
+        self.clock = clock;
+        self
+    }
+
+    /// The ledger the walks correct (it keeps the checkpoints too).
+    pub fn ledger(&self) -> &DynamoLedger {
+        &self.ledger
+    }
+
+    /// Ticks each bucket in turn, for an invocation that must end by `deadline_ms`; once one pauses (the
+    /// time is up) the rest wait for the next invocation. Answers what each tick did, or the first
+    /// failure once every bucket had its turn.
+    pub async fn handle(&self, deadline_ms: i64) -> Result<Vec<BucketTick>, TickFailed> {
+        let mut ticks = Vec::with_capacity(self.config.buckets.len());
+        let mut failed = None;
+        for bucket in &self.config.buckets {
+            let outcome = tick(
+                &self.s3,
+                &self.ledger,
+                &self.ledger,
+                bucket,
+                &self.config.reserved_prefixes,
+                &self.schedule,
+                &self.clock,
+                deadline_ms,
+            )
+            .await;
+            match outcome {
+                Ok(outcome) => {
+                    if let TickOutcome::Finished(report) = &outcome {
+                        // Standard output is the function's log stream, where CloudWatch reads EMF lines.
+                        println!("{}", tracker::metrics::reconcile_emf_line(report, (self.clock)()));
+                    }
+                    let paused = matches!(outcome, TickOutcome::Paused { .. });
+                    ticks.push(BucketTick { bucket: bucket.to_string(), outcome });
+                    if paused {
+                        break;
+                    }
+                }
+                Err(source) => {
+                    tracing::error!(%bucket, error = %source, "reconcile failed; the next invocation tries again");
+                    failed.get_or_insert(TickFailed { bucket: bucket.to_string(), source });
+                }
+            }
+        }
+        failed.map_or(Ok(ticks), Err)
+    }
+}
+
+/// Builds the reconciler once, then serves invocations; the event (the schedule's) carries nothing.
+pub async fn run(config: ReconcileLambdaConfig) -> ExitCode {
+    let sdk = startup::sdk_config().await;
+    let reconciler = Reconciler::new(config, store_dynamodb::client(&sdk), startup::s3_client(&sdk));
+    let served = lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
+        let reconciler = &reconciler;
+        async move {
+            let deadline_ms = i64::try_from(event.context.deadline).unwrap_or(i64::MAX);
+            Ok::<_, lambda_runtime::Error>(reconciler.handle(deadline_ms).await?)
+        }
+    }))
+    .await;
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "the Lambda runtime stopped");
+            ExitCode::FAILURE
+        }
+    }
+}

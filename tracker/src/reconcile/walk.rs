@@ -1,0 +1,126 @@
+//! One walk of a bucket, a page at a time: the ledger's rows of a range of keys are read before the
+//! same range is listed, and the two are diffed into corrections. A walk can stop after any page and
+//! resume from where it stands, in this process or another.
+
+use domain::checkpoint::Progress;
+use domain::correction::{self, KeyRows};
+use domain::{BucketName, Ledger, ObjectKey};
+
+use super::ReconcileError;
+
+/// Where a walk stands: every key up to `after` is reconciled.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Position {
+    pub after: Option<ObjectKey>,
+    pub progress: Progress,
+}
+
+/// A walk of one bucket's keys, in key order.
+pub struct Walk<'a> {
+    s3: &'a aws_sdk_s3::Client,
+    ledger: &'a dyn Ledger,
+    bucket: &'a BucketName,
+    reserved_prefixes: &'a [String],
+    page_keys: usize,
+    position: Position,
+    /// The ledger's page read past the last range, kept for the next one.
+    ahead: Option<KeyRows>,
+    done: bool,
+}
+
+impl<'a> Walk<'a> {
+    /// A walk from `position`, reading and listing `page_keys` keys at a time (1 to S3's 1 000).
+    pub fn resume(
+        s3: &'a aws_sdk_s3::Client,
+        ledger: &'a dyn Ledger,
+        bucket: &'a BucketName,
+        reserved_prefixes: &'a [String],
+        page_keys: usize,
+        position: Position,
+    ) -> Self {
+        let page_keys = page_keys.clamp(1, super::PAGE_KEYS);
+        Self { s3, ledger, bucket, reserved_prefixes, page_keys, position, ahead: None, done: false }
+    }
+
+    pub fn position(&self) -> &Position {
+        &self.position
+    }
+
+    /// Whether the last key has been reconciled.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Reconciles the next range: up to where the first of the ledger's page and the listing's page
+    /// ends. Does nothing once the walk is done.
+    pub async fn step(&mut self) -> Result<(), ReconcileError> {
+        if self.done {
+            return Ok(());
+        }
+        let cursor = self.position.after.clone();
+        let rows = match self.ahead.take() {
+            Some(rows) if !rows.ends_by(cursor.as_ref()) => rows,
+            _ => self.ledger.key_rows(self.bucket, cursor.as_ref(), self.page_keys).await?,
+        };
+        let (listed, listed_through) = self.list_after(cursor.as_ref()).await?;
+        let through = match (&rows.through, &listed_through) {
+            (Some(a), Some(b)) => Some(a.min(b).clone()),
+            (Some(a), None) | (None, Some(a)) => Some(a.clone()),
+            (None, None) => None,
+        };
+        let (now, later) = rows.split_through(through.as_ref());
+        let listed: Vec<(ObjectKey, u64)> = listed
+            .into_iter()
+            .filter(|(key, _)| {
+                through.as_ref().is_none_or(|through| key <= through)
+                    && !key.is_under_any(self.reserved_prefixes)
+            })
+            .collect();
+        self.position.progress.listed += listed.len() as u64;
+        let corrections = correction::diff(&now, &listed);
+        if !corrections.is_empty() {
+            let transitions = self.ledger.correct(self.bucket, &corrections).await?;
+            self.position.progress.count(&corrections, &transitions);
+        }
+        match through {
+            None => self.done = true,
+            Some(through) => {
+                self.position.after = Some(through);
+                self.ahead = Some(later);
+            }
+        }
+        Ok(())
+    }
+
+    /// One listing page after `cursor`, and the key it ends with if more follow.
+    async fn list_after(
+        &self,
+        cursor: Option<&ObjectKey>,
+    ) -> Result<(Vec<(ObjectKey, u64)>, Option<ObjectKey>), ReconcileError> {
+        let failed = |source: Box<dyn std::error::Error + Send + Sync>| ReconcileError::Listing {
+            bucket: self.bucket.clone(),
+            source,
+        };
+        let page = self
+            .s3
+            .list_objects_v2()
+            .bucket(self.bucket.as_str())
+            .set_start_after(cursor.map(|key| key.as_str().to_owned()))
+            .max_keys(self.page_keys as i32)
+            .send()
+            .await
+            .map_err(|e| failed(e.into()))?;
+        let mut listed = Vec::with_capacity(page.contents().len());
+        for object in page.contents() {
+            let Some(key) = object.key() else { continue };
+            let key = ObjectKey::parse(key).map_err(|e| failed(e.into()))?;
+            listed.push((key, u64::try_from(object.size().unwrap_or(0)).unwrap_or(0)));
+        }
+        let through = match (page.is_truncated() == Some(true), listed.last()) {
+            (false, _) => None,
+            (true, Some((key, _))) => Some(key.clone()),
+            (true, None) => return Err(failed("a truncated listing page holds no object".into())),
+        };
+        Ok((listed, through))
+    }
+}
