@@ -145,7 +145,12 @@ async fn open_store() -> Result<(Tracker, StoreContext), ExitCode> {
     let sdk = startup::sdk_config().await;
     eprintln!("tracker: store {}", config.store);
     match config.store.open(&sdk).await {
-        Ok(ledger) => Ok((Tracker::new(ledger, config.rules.clone()), StoreContext { config, sdk })),
+        Ok(ledger) => {
+            // A versioned bucket's removed version is read from the bucket, as the Lambda function does.
+            let current = std::sync::Arc::new(startup::s3_client(&sdk));
+            let tracker = Tracker::new(ledger, config.rules.clone()).with_current_objects(current);
+            Ok((tracker, StoreContext { config, sdk }))
+        }
         Err(error) => {
             eprintln!("error: cannot open the store: {error}");
             Err(ExitCode::FAILURE)

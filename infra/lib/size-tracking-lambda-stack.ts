@@ -107,7 +107,11 @@ export class SizeTrackingLambdaStack extends Stack {
         RESERVED_PREFIXES: PLOTS_PREFIX,
         RUST_LOG,
       },
-      resources: { historyTableArn: props.historyTable.tableArn, indexTableArn: props.indexTable.tableArn },
+      resources: {
+        historyTableArn: props.historyTable.tableArn,
+        indexTableArn: props.indexTable.tableArn,
+        bucketArn: this.bucketArn,
+      },
       timeout: Duration.seconds(30),
       memorySize: 256,
       reservedConcurrentExecutions: delivery.reservedConcurrency,

@@ -21,7 +21,8 @@ const ACKNOWLEDGED = [
   ['PlotLambdaStack/PlotApi/DeploymentStage.dev', 'AwsSolutions-APIG3'],
   ['PlotLambdaStack/PlotApi/CloudWatchRole', 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]'],
   ['DriverLambdaStack/Driver/Role', 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::s3-size-micro-<AWS::AccountId>-<AWS::Region>/*]'],
-  // Reconcile settles a parked event's key with a HeadObject of it, a key known only at run time.
+  // The tracker reads a key whose version was removed (HeadObject), reconcile a parked event's key: keys known only at run time.
+  ['SizeTrackingLambdaStack/Tracker/Role', 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::s3-size-micro-<AWS::AccountId>-<AWS::Region>/*]'],
   ['SizeTrackingLambdaStack/Reconcile/Function/Role', 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::s3-size-micro-<AWS::AccountId>-<AWS::Region>/*]'],
 ].map(([at, id]) => `${at} ${id}`).sort();
 

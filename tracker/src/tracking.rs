@@ -1,7 +1,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use domain::{ApplyOutcome, Clock, Ledger, ObjectChange, StoreError, system_clock};
+use domain::{ApplyOutcome, BucketName, Clock, Ledger, ObjectChange, ObjectKey, StoreError, system_clock};
+use futures::stream::{self, StreamExt};
 
 use crate::TrackingRules;
 use crate::current::{CurrentObjectError, CurrentObjects};
@@ -15,7 +16,14 @@ pub enum TrackError {
     Store(#[from] StoreError),
     #[error(transparent)]
     CurrentObject(#[from] CurrentObjectError),
+    #[error(
+        "a version of s3://{bucket}/{key} was removed, and this tracker reads no bucket to learn which is current now"
+    )]
+    NoBucketReader { bucket: BucketName, key: ObjectKey },
 }
+
+/// How many objects are read from the bucket at once for one batch.
+const READS_IN_FLIGHT: usize = 16;
 
 /// Applies notifications to the ledger.
 #[derive(Clone)]
@@ -37,10 +45,11 @@ impl Tracker {
         self
     }
 
-    /// Settles ties between changes that carry no sequencer of their sender ([`Record::TimeOrdered`]) by
-    /// reading the object from `current`. S3 always sends sequencers, so the Lambda function needs none;
-    /// without it, such a tie is kept as a duplicate (and logged), which is exact only if both changes
-    /// left the object the same.
+    /// Reads objects from `current` where a record alone cannot say what the key is now: a version
+    /// removed for good ([`Record::VersionRemoved`]: the current version may be another one now), and a
+    /// tie between changes that carry no sequencer of their sender ([`Record::TimeOrdered`]). Without
+    /// it, a removed version fails its notification, and a tie is kept as a duplicate (and logged),
+    /// which is exact only if both changes left the object the same.
     pub fn with_current_objects(mut self, current: Arc<dyn CurrentObjects>) -> Self {
         self.current = Some(current);
         self
@@ -67,8 +76,10 @@ impl Tracker {
         &self,
         notifications: &[&Notification],
     ) -> Vec<Result<Vec<RecordReport>, TrackError>> {
-        let Sorted { mut reports, changes, origins, to_park } = self.sort(notifications);
+        let mut sorted = self.sort(notifications);
         let mut failed: Vec<Option<TrackError>> = notifications.iter().map(|_| None).collect();
+        self.read_removed_versions(&mut sorted, &mut failed).await;
+        let Sorted { mut reports, changes, origins, to_park } = sorted;
         if !to_park.is_empty() {
             let parked: Vec<ObjectChange> = to_park.iter().map(|(_, change)| change.clone()).collect();
             if let Err(error) = self.ledger.park(&parked).await {
@@ -83,7 +94,7 @@ impl Tracker {
         for ((change, origin), result) in changes.iter().zip(origins).zip(results) {
             let outcome = match result {
                 Ok(tied @ ApplyOutcome::Skipped { reason: domain::SkipReason::Duplicate, .. })
-                    if origin.time_ordered =>
+                    if origin.resolution == Resolution::TimeOrdered =>
                 {
                     self.settle_tie(change, tied).await
                 }
@@ -123,7 +134,7 @@ impl Tracker {
             };
             let mut mine = Vec::with_capacity(records.len());
             for (record, entry) in records.iter().enumerate() {
-                let (change, time, time_ordered) = match entry {
+                let (change, time, resolution) = match entry {
                     Record::NotAChange { bucket, key, event_name } => {
                         tracing::debug!(%bucket, %key, event_name, "not a size change");
                         mine.push(Some(RecordReport::skipped(
@@ -133,8 +144,9 @@ impl Tracker {
                         )));
                         continue;
                     }
-                    Record::Change(change, time) => (change, *time, false),
-                    Record::TimeOrdered(change, time) => (change, *time, true),
+                    Record::Change(change, time) => (change, *time, Resolution::AsSent),
+                    Record::TimeOrdered(change, time) => (change, *time, Resolution::TimeOrdered),
+                    Record::VersionRemoved(change, time) => (change, *time, Resolution::FromBucket),
                 };
                 let skip = if !self.rules.tracks(&change.bucket) {
                     Some(SkipReason::UntrackedBucket)
@@ -159,7 +171,7 @@ impl Tracker {
                 }
                 mine.push(None);
                 sorted.changes.push(change.clone());
-                sorted.origins.push(Origin { message, record, time_ordered });
+                sorted.origins.push(Origin { message, record, resolution });
             }
             sorted.reports.push(mine);
         }
@@ -184,6 +196,53 @@ impl Tracker {
 }
 
 impl Tracker {
+    /// Replaces each change that removed a version ([`Resolution::FromBucket`]) with its key as the bucket
+    /// holds it now, under the change's own sequencer: the version now current, or none. A read that
+    /// fails fails its notification, and its change leaves the batch.
+    async fn read_removed_versions(&self, sorted: &mut Sorted, failed: &mut [Option<TrackError>]) {
+        let wanted: Vec<usize> = (0..sorted.changes.len())
+            .filter(|&index| sorted.origins[index].resolution == Resolution::FromBucket)
+            .collect();
+        if wanted.is_empty() {
+            return;
+        }
+        let reads: Vec<(usize, Result<ObjectChange, TrackError>)> = stream::iter(wanted)
+            .map(|index| {
+                let change = &sorted.changes[index];
+                async move {
+                    let now = match &self.current {
+                        Some(current) => current
+                            .as_it_is_now(change, change.sequencer.clone())
+                            .await
+                            .map_err(TrackError::from),
+                        None => Err(TrackError::NoBucketReader {
+                            bucket: change.bucket.clone(),
+                            key: change.key.clone(),
+                        }),
+                    };
+                    (index, now)
+                }
+            })
+            .buffer_unordered(READS_IN_FLIGHT)
+            .collect()
+            .await;
+        let mut unread = Vec::new();
+        for (index, read) in reads {
+            match read {
+                Ok(now) => sorted.changes[index] = now,
+                Err(error) => {
+                    failed[sorted.origins[index].message].get_or_insert(error);
+                    unread.push(index);
+                }
+            }
+        }
+        unread.sort_unstable();
+        for index in unread.into_iter().rev() {
+            sorted.changes.remove(index);
+            sorted.origins.remove(index);
+        }
+    }
+
     /// A time-ordered change tied with the key's stored change: it is a redelivery, or another change in
     /// the same instant, and only the object itself can say which state is the last. Its current state is
     /// applied one step after the tie, so a redelivery of either change is then stale, and any later
@@ -223,7 +282,18 @@ struct Sorted {
 struct Origin {
     message: usize,
     record: usize,
-    time_ordered: bool,
+    resolution: Resolution,
+}
+
+/// What decides the state a record's change applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resolution {
+    /// The record, ordered by its sender's sequencer.
+    AsSent,
+    /// The record, ordered by its time; a tie is settled from the bucket.
+    TimeOrdered,
+    /// The bucket: a version was removed, and the key is applied as it is now.
+    FromBucket,
 }
 
 /// Whether an event of `time` may be older than the tombstones that would refuse it (kept for

@@ -125,3 +125,50 @@ async fn a_lifecycle_expiration_removes_the_object() {
 fn fixtures_era() -> domain::Clock {
     std::sync::Arc::new(|| 1_796_040_000_000) // 2026-11-30T12:00:00Z
 }
+
+#[test]
+fn a_version_removed_for_good_is_told_apart_from_a_delete_marker() {
+    let records = |value: serde_json::Value| match envelope_from_slice(&serde_json::to_vec(&value).unwrap()) {
+        Ok(Envelope::Single(Notification::Records(records))) => records,
+        other => panic!("one notification, got {other:?}"),
+    };
+    let put = records(fixture("s3-versioned-put.json"));
+    assert!(matches!(put.as_slice(), [Record::Change(c, _)] if matches!(c.kind, ChangeKind::Created { .. })));
+    let marker = records(fixture("s3-versioned-delete-marker.json"));
+    assert!(
+        matches!(marker.as_slice(), [Record::Change(c, _)] if c.kind == ChangeKind::Removed),
+        "{marker:?}"
+    );
+    let removed = records(fixture("s3-versioned-delete-version.json"));
+    assert!(
+        matches!(removed.as_slice(), [Record::VersionRemoved(c, _)] if c.key.as_str() == "doc.txt"),
+        "{removed:?}"
+    );
+
+    // Through EventBridge: a version permanently deleted, as against a delete marker created.
+    let mut permanently = fixture("eventbridge-object-deleted.json");
+    permanently["detail"]["deletion-type"] = "Permanently Deleted".into();
+    assert!(matches!(records(permanently.clone()).as_slice(), [Record::VersionRemoved(..)]));
+    assert!(matches!(records(fixture("eventbridge-object-deleted.json")).as_slice(), [Record::Change(..)]));
+    // Unversioned, a permanent deletion names no version: the key is gone.
+    permanently["detail"]["object"].as_object_mut().unwrap().remove("version-id");
+    assert!(
+        matches!(records(permanently).as_slice(), [Record::Change(c, _)] if c.kind == ChangeKind::Removed)
+    );
+}
+
+#[tokio::test]
+async fn a_removed_version_with_no_bucket_to_read_fails_its_message_and_no_other() {
+    let (tracker, _dir) = tracker().await;
+    let mut batch = fixture("sqs-batch-s3.json");
+    let messages = batch["Records"].as_array_mut().unwrap();
+    messages.truncate(2);
+    messages[0]["body"] = fixture("s3-put.json").to_string().into();
+    messages[1]["body"] = fixture("s3-versioned-delete-version.json").to_string().into();
+    let failed = messages[1]["messageId"].as_str().unwrap().to_owned();
+    assert_eq!(
+        handle(&tracker, batch).await.unwrap(),
+        Answer::Batch(BatchResponse { batch_item_failures: vec![ItemFailure { item_identifier: failed }] })
+    );
+    assert_eq!(totals(&tracker).await, Totals { size_bytes: 18, object_count: 1 }, "the put was applied");
+}

@@ -24,12 +24,20 @@ async fn every_call_is_granted_and_every_grant_is_used() {
         rules: TrackingRules::default(),
     };
     // The clock between the fixtures' events (2026-11-24 and 2026-12-01), so that they apply.
-    let tracker = tracker_lambda::tracker(config, recorder.dynamodb(&sdk))
+    let tracker = tracker_lambda::tracker(config, recorder.dynamodb(&sdk), recorder.s3(&sdk))
         .await
         .with_clock(std::sync::Arc::new(|| 1_796_040_000_000));
     // A creation, an overwrite, a removal, a redelivery and a plot write: every path a record takes.
-    for name in ["s3-put.json", "s3-overwrite.json", "s3-delete.json", "s3-delete.json", "s3-plot-write.json"]
-    {
+    // And a version removed for good, which reads the bucket (the fixtures' bucket, on moto).
+    startup::s3_client(&sdk).create_bucket().bucket("size-tracking-local").send().await.ok();
+    for name in [
+        "s3-put.json",
+        "s3-overwrite.json",
+        "s3-delete.json",
+        "s3-delete.json",
+        "s3-plot-write.json",
+        "s3-versioned-delete-version.json",
+    ] {
         tracker::lambda::handle(&tracker, notification(name)).await.unwrap();
     }
     // And an event from long before: parked.

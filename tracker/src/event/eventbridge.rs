@@ -17,6 +17,8 @@ pub(super) struct WireEvent {
 struct WireDetail {
     bucket: WireBucket,
     object: WireObject,
+    #[serde(rename = "deletion-type")]
+    deletion_type: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -29,6 +31,8 @@ struct WireObject {
     key: String,
     size: Option<i64>,
     sequencer: Option<String>,
+    #[serde(rename = "version-id")]
+    version_id: Option<String>,
 }
 
 /// The event as a notification of one record. Keys are URL-encoded as in notifications.
@@ -55,5 +59,12 @@ pub(super) fn notification(event: &WireEvent) -> Result<Notification, String> {
     let text = event.detail.object.sequencer.as_deref().ok_or("detail.object.sequencer is missing")?;
     let sequencer = Sequencer::parse(text).map_err(|e| e.to_string())?;
     let time = event.time.as_deref().and_then(|text| super::parse_time(text).ok());
-    Ok(Notification::Records(vec![Record::Change(ObjectChange { bucket, key, sequencer, kind }, time)]))
+    let change = ObjectChange { bucket, key, sequencer, kind };
+    // A version removed for good, as against a delete marker created ("Delete Marker Created").
+    let version_removed = event.detail_type == "Object Deleted"
+        && event.detail.object.version_id.is_some()
+        && event.detail.deletion_type.as_deref() == Some("Permanently Deleted");
+    let record =
+        if version_removed { Record::VersionRemoved(change, time) } else { Record::Change(change, time) };
+    Ok(Notification::Records(vec![record]))
 }

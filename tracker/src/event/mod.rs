@@ -28,6 +28,13 @@ pub enum Record {
     /// nothing in either event says which came last: the tracker resolves such a tie by reading the
     /// object's current state (see [`Tracker::with_current_objects`](crate::Tracker::with_current_objects)).
     TimeOrdered(ObjectChange, Option<DateTime<Utc>>),
+    /// One version of the key removed for good (a versioned bucket's `DELETE ?versionId=`, or a
+    /// lifecycle expiration of a noncurrent version): the current version may be another one now, or
+    /// none, and only the bucket can say which. The tracker applies the key as the bucket holds it (one
+    /// HEAD, see [`Tracker::with_current_objects`](crate::Tracker::with_current_objects)) under this
+    /// record's sequencer, so any later change of the key still wins and no earlier one comes back. The
+    /// change's kind is [`ChangeKind::Removed`] until then.
+    VersionRemoved(ObjectChange, Option<DateTime<Utc>>),
     /// A record that names an object but changes no size (restore, tagging, ACL, replication…).
     NotAChange { bucket: BucketName, key: ObjectKey, event_name: String },
 }
@@ -94,6 +101,8 @@ struct WireObject {
     key: Option<String>,
     size: Option<i64>,
     sequencer: Option<String>,
+    #[serde(rename = "versionId")]
+    version_id: Option<String>,
 }
 
 fn parse_record(record: &WireRecord) -> Result<Record, String> {
@@ -114,17 +123,28 @@ fn parse_record(record: &WireRecord) -> Result<Record, String> {
         return Ok(Record::NotAChange { bucket, key, event_name });
     };
 
+    // A delete marker hides the key (`…:DeleteMarkerCreated`); a `…:Delete` naming a version removes
+    // that version only.
+    let version_removed = record.s3.object.version_id.is_some()
+        && matches!(event_name.as_str(), "ObjectRemoved:Delete" | "LifecycleExpiration:Delete");
     let time = record.event_time.as_deref().map(parse_time);
     Ok(match record.s3.object.sequencer.as_deref() {
         Some(text) => {
             let sequencer = Sequencer::parse(text).map_err(|e| e.to_string())?;
             // Ordered by its sequencer, the record needs no time: an unreadable one is left out.
-            Record::Change(ObjectChange { bucket, key, sequencer, kind }, time.and_then(Result::ok))
+            let change = ObjectChange { bucket, key, sequencer, kind };
+            let time = time.and_then(Result::ok);
+            if version_removed { Record::VersionRemoved(change, time) } else { Record::Change(change, time) }
         }
         None => {
             let time = time.ok_or("neither s3.object.sequencer nor eventTime is present")??;
             let sequencer = sequencer_from_time(time)?;
-            Record::TimeOrdered(ObjectChange { bucket, key, sequencer, kind }, Some(time))
+            let change = ObjectChange { bucket, key, sequencer, kind };
+            if version_removed {
+                Record::VersionRemoved(change, Some(time))
+            } else {
+                Record::TimeOrdered(change, Some(time))
+            }
         }
     })
 }
