@@ -11,15 +11,26 @@ fn filter(default_level: &str) -> EnvFilter {
 }
 
 /// Logs for a Lambda function: JSON lines on stderr, which CloudWatch parses; `RUST_LOG` filters
-/// (default `info`).
+/// (default `info`). Each line logged during an invocation carries its request id (`span.requestId`, from
+/// the runtime's `Lambda runtime invoke` span), so one invocation's lines can be found together.
 pub fn init_lambda_logs() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter("info"))
-        .with_writer(std::io::stderr)
+    use tracing_subscriber::util::SubscriberInitExt;
+    let _ = lambda_logs(filter("info"), std::io::stderr).try_init();
+}
+
+/// The subscriber of [`init_lambda_logs`], writing to `writer`.
+fn lambda_logs<W>(filter: EnvFilter, writer: W) -> impl tracing::Subscriber + Send + Sync + 'static
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
         .json()
-        .with_current_span(false)
+        .with_current_span(true)
+        .with_span_list(false)
         .without_time()
-        .try_init();
+        .finish()
 }
 
 /// Logs for a program people run: readable lines on stderr, coloured only on a terminal. `RUST_LOG`
@@ -86,11 +97,59 @@ pub mod local {
 
 #[cfg(test)]
 mod tests {
-    use super::local;
 
     #[test]
     fn the_local_urls_name_the_local_ports() {
         assert_eq!(local::S3_URL, format!("http://127.0.0.1:{}", local::S3_PORT));
         assert_eq!(local::API_URL, format!("http://127.0.0.1:{}", local::API_PORT));
+    }
+
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_lambda_log_line_is_json_with_the_invocations_request_id_and_its_fields() {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = lambda_logs(EnvFilter::new("info"), move || writer.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            // The span lambda_runtime opens around each invocation.
+            tracing::info_span!("Lambda runtime invoke", requestId = "8476a536-e9f4-11e8-9739-2dfe598c3fcd")
+                .in_scope(|| {
+                    tracing::info!(
+                        bucket = "b-1",
+                        key = "k",
+                        sequencer = "0A",
+                        outcome = "applied",
+                        "record handled"
+                    )
+                });
+            tracing::info!("outside any invocation");
+        });
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let logged: Vec<serde_json::Value> =
+            text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+        assert_eq!(logged.len(), 2, "{text}");
+        assert_eq!(logged[0]["span"]["requestId"], "8476a536-e9f4-11e8-9739-2dfe598c3fcd");
+        assert_eq!(logged[0]["fields"]["message"], "record handled");
+        for (field, value) in [("bucket", "b-1"), ("key", "k"), ("sequencer", "0A"), ("outcome", "applied")] {
+            assert_eq!(logged[0]["fields"][field], value, "{field}");
+        }
+        assert_eq!(logged[0]["level"], "INFO");
+        assert!(logged[1].get("span").is_none(), "{}", logged[1]);
     }
 }

@@ -60,12 +60,15 @@ pub async fn handle_counted(
     let mut counts = Counts::default();
     match envelope_from_value(payload)? {
         Envelope::Single(notification) => {
+            counts.messages = 1;
             counts.add(&tracker.handle(&notification).await?);
-            let skipped = counts.skipped + counts.parked;
+            let skipped = counts.skipped_total() + counts.parked;
             let summary = Summary { records: counts.applied + skipped, applied: counts.applied, skipped };
             Ok((Answer::Summary(summary), counts))
         }
         Envelope::Sqs(messages) => {
+            counts.messages = messages.len();
+            counts.redelivered = messages.iter().filter(|message| message.receive_count > 1).count();
             let mut batch_item_failures = Vec::new();
             let mut readable = Vec::with_capacity(messages.len());
             for message in &messages {
@@ -103,7 +106,9 @@ pub async fn run(tracker: Tracker) -> Result<(), lambda_runtime::Error> {
                 .await
                 .inspect_err(|error| tracing::error!(%error, "invocation failed; Lambda will retry it"))?;
             // Standard output is the function's log stream, where CloudWatch reads EMF lines.
-            println!("{}", counts.emf_line(chrono::Utc::now().timestamp_millis()));
+            for line in counts.emf_lines(chrono::Utc::now().timestamp_millis()) {
+                println!("{line}");
+            }
             Ok::<_, lambda_runtime::Error>(answer)
         }
     }))

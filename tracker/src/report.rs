@@ -9,7 +9,7 @@ pub enum Outcome {
 }
 
 /// Why a record changed nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SkipReason {
     /// The same sequencer was applied before: S3 delivered the event again.
@@ -62,6 +62,9 @@ pub struct RecordReport {
     pub object_count: Option<u64>,
     /// The timestamp (epoch ms) of the sample the record produced.
     pub ts: Option<i64>,
+    /// When the record's event happened (epoch ms), where it says: for the delivery lag metric.
+    #[serde(skip)]
+    pub event_time_ms: Option<i64>,
 }
 
 impl RecordReport {
@@ -74,6 +77,7 @@ impl RecordReport {
             size_bytes: None,
             object_count: None,
             ts: None,
+            event_time_ms: None,
         }
     }
 
@@ -87,11 +91,17 @@ impl RecordReport {
                 size_bytes: Some(sample.size_bytes),
                 object_count: Some(sample.object_count),
                 ts: Some(sample.ts_ms),
+                event_time_ms: None,
             },
             ApplyOutcome::Skipped { reason, totals } => {
                 Self::skipped((*reason).into(), Some(bucket), Some(key)).with_totals(*totals)
             }
         }
+    }
+
+    pub fn with_event_time(mut self, event_time_ms: Option<i64>) -> Self {
+        self.event_time_ms = event_time_ms;
+        self
     }
 
     pub fn with_totals(mut self, totals: Totals) -> Self {

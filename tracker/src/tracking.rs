@@ -102,7 +102,10 @@ impl Tracker {
                 Err(error) => Err(TrackError::Store(StoreError::Shared(error))),
             };
             match outcome {
-                Ok(outcome) => reports[origin.message][origin.record] = Some(self.report(change, &outcome)),
+                Ok(outcome) => {
+                    let report = self.report(change, &outcome).with_event_time(origin.event_time_ms);
+                    reports[origin.message][origin.record] = Some(report);
+                }
                 Err(error) => {
                     failed[origin.message].get_or_insert(error);
                 }
@@ -171,7 +174,8 @@ impl Tracker {
                 }
                 mine.push(None);
                 sorted.changes.push(change.clone());
-                sorted.origins.push(Origin { message, record, resolution });
+                let event_time_ms = time.map(|time| time.timestamp_millis());
+                sorted.origins.push(Origin { message, record, resolution, event_time_ms });
             }
             sorted.reports.push(mine);
         }
@@ -283,6 +287,7 @@ struct Origin {
     message: usize,
     record: usize,
     resolution: Resolution,
+    event_time_ms: Option<i64>,
 }
 
 /// What decides the state a record's change applies.

@@ -20,6 +20,9 @@ pub enum Envelope {
 pub struct SqsMessage {
     /// SQS's `messageId`: what `batchItemFailures` names.
     pub id: String,
+    /// How many times SQS has handed the message out, this time included (`ApproximateReceiveCount`; 1
+    /// where the message does not say).
+    pub receive_count: u32,
     pub notification: Result<Notification, EventError>,
 }
 
@@ -38,6 +41,11 @@ pub fn envelope_from_value(value: Value) -> Result<Envelope, EventError> {
                     .get("messageId")
                     .and_then(Value::as_str)
                     .map_or_else(|| format!("message {index}"), str::to_owned),
+                receive_count: message
+                    .pointer("/attributes/ApproximateReceiveCount")
+                    .and_then(Value::as_str)
+                    .and_then(|count| count.parse().ok())
+                    .unwrap_or(1),
                 notification: message
                     .get("body")
                     .and_then(Value::as_str)
