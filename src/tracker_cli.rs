@@ -247,7 +247,8 @@ async fn reconcile_bucket(tracker: &Tracker, s3: &aws_sdk_s3::Client, bucket: &B
         }
     };
     let result =
-        reconcile(s3, tracker.ledger().as_ref(), bucket, &tracker.rules().reserved_prefixes, show).await;
+        reconcile(s3, tracker.ledger().as_ref(), bucket, &tracker.rules().reserved_prefixes_of(bucket), show)
+            .await;
     if on_terminal {
         eprintln!();
     }

@@ -10,7 +10,7 @@ use domain::{BucketName, StoreError};
 use store_sqlite::SqliteStore;
 use tokio::sync::oneshot;
 use tracker::reconcile::{ReconcileError, ReconcileReport, reconcile};
-use tracker::{Tracker, TrackingRules};
+use tracker::{ReservedPrefix, Tracker, TrackingRules};
 
 use crate::data_dir::{self, DataDirError, DataDirLock};
 use crate::s3::{self, RunningS3, S3EndpointConfig, S3EndpointError};
@@ -37,6 +37,10 @@ pub enum StackError {
     S3(#[from] S3EndpointError),
     #[error("reconciling the bucket failed: {0}")]
     Reconcile(#[from] ReconcileError),
+    #[error("listing the buckets of the S3 endpoint failed: {}", domain::ErrorChain(.0.as_ref()))]
+    ListBuckets(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("the S3 endpoint has no bucket {bucket}")]
+    NoBucket { bucket: BucketName },
     #[error("Plot API: cannot listen on {addr}: the address is already in use")]
     ApiAddressInUse { addr: SocketAddr },
     #[error("Plot API: cannot listen on {addr}: {source}")]
@@ -73,13 +77,18 @@ impl StackConfig {
     }
 }
 
-/// Starts everything; at start, the changes a crash left in the outbox are delivered, then the bucket is
-/// reconciled (which brings in objects put into its folder by other means). Refused while another stack
-/// runs on the same data dir.
+/// Starts everything; at start, the changes a crash left in the outbox are delivered, then every bucket
+/// of the endpoint is reconciled (which brings in objects put into its folder by other means). Every
+/// bucket is tracked, the configured one and any a client creates; `plots/` is reserved in the configured
+/// one only (where the api stores its plots: a user's own `plots/` elsewhere counts). Refused while
+/// another stack runs on the same data dir.
 pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let data_dir = data_dir::lock(&config.data_dir)?;
     let store = Arc::new(SqliteStore::open(&config.history_path()).await?);
-    let rules = TrackingRules::only(vec![config.bucket.clone()]);
+    let rules = TrackingRules {
+        reserved: vec![ReservedPrefix::in_bucket(config.bucket.clone(), domain::PLOTS_PREFIX)],
+        tracked_buckets: None,
+    };
     let tracker = Tracker::new(store.clone(), rules.clone());
     let s3 = s3::start(
         S3EndpointConfig {
@@ -99,8 +108,16 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
 
     let sdk = startup::local::sdk_config(&s3.url()).await;
     let s3_client = startup::s3_client(&sdk);
-    let reconciled =
-        reconcile(&s3_client, store.as_ref(), &config.bucket, &rules.reserved_prefixes, |_| ()).await?;
+    let mut reconciled = None;
+    for bucket in endpoint_buckets(&s3_client).await? {
+        let report =
+            reconcile(&s3_client, store.as_ref(), &bucket, &rules.reserved_prefixes_of(&bucket), |_| ())
+                .await?;
+        if bucket == config.bucket {
+            reconciled = Some(report);
+        }
+    }
+    let reconciled = reconciled.ok_or_else(|| StackError::NoBucket { bucket: config.bucket.clone() })?;
 
     let listener = tokio::net::TcpListener::bind(config.api_addr).await.map_err(|source| {
         if source.kind() == std::io::ErrorKind::AddrInUse {
@@ -127,6 +144,17 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         reconciled,
         _data_dir: data_dir,
     })
+}
+
+/// The buckets of the endpoint, by name.
+async fn endpoint_buckets(s3: &aws_sdk_s3::Client) -> Result<Vec<BucketName>, StackError> {
+    let listed = s3.list_buckets().send().await.map_err(|e| StackError::ListBuckets(e.into()))?;
+    let mut buckets = Vec::new();
+    for bucket in listed.buckets() {
+        let Some(name) = bucket.name() else { continue };
+        buckets.push(BucketName::parse(name).map_err(|e| StackError::ListBuckets(e.into()))?);
+    }
+    Ok(buckets)
 }
 
 impl RunningStack {

@@ -244,3 +244,46 @@ async fn presign_reports_a_refused_head_as_unavailable_not_missing() {
     server.await.unwrap().unwrap();
     stack.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_bucket_a_client_creates_is_tracked_with_its_own_plots_prefix_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = start_stack(dir.path(), false).await;
+    let api = stack.api_url();
+    let client = startup::s3_client(&startup::local::sdk_config(&stack.s3_url()).await);
+    client.create_bucket().bucket("second-bucket").send().await.unwrap();
+    let home = stack.bucket().to_string();
+    // Outside the stack's own bucket, plots/ is a user's prefix like any other: it counts.
+    for (bucket, key, size) in [
+        ("second-bucket", "data.bin", 40),
+        ("second-bucket", "plots/mine.png", 2),
+        (home.as_str(), "plots/ignored.png", 9),
+        (home.as_str(), "kept.txt", 5),
+    ] {
+        let body = ByteStream::from(vec![7u8; size]);
+        client.put_object().bucket(bucket).key(key).body(body).send().await.unwrap();
+    }
+    stack.settled().await.expect("every notification delivered");
+
+    let second = domain::BucketName::parse("second-bucket").unwrap();
+    assert_eq!(stack.store().totals(&second).await.unwrap(), Totals { size_bytes: 42, object_count: 2 });
+    let listed = client.list_objects_v2().bucket("second-bucket").send().await.unwrap();
+    let sizes_listed: Vec<i64> = listed.contents().iter().filter_map(|object| object.size()).collect();
+    assert_eq!(sizes_listed, [40, 2], "data.bin and plots/mine.png, as tracked");
+    assert_eq!(
+        stack.store().totals(stack.bucket()).await.unwrap(),
+        Totals { size_bytes: 5, object_count: 1 }
+    );
+    let (status, max) = get_json(&format!("{api}/max?bucket=second-bucket")).await;
+    assert_eq!((status, max["size_bytes"].as_u64()), (200, Some(42)), "{max}");
+    let (status, window) = get_json(&format!("{api}/window?window=60&bucket=second-bucket")).await;
+    assert_eq!(status, 200);
+    assert_eq!(sizes(&window["samples"]).last(), Some(&42));
+    stack.shutdown().await;
+
+    // Changed while the stack was down, the second bucket is reconciled at the next start too.
+    std::fs::write(dir.path().join("s3/second-bucket/offline.bin"), vec![0u8; 100]).unwrap();
+    let again = start_stack(dir.path(), false).await;
+    assert_eq!(again.store().totals(&second).await.unwrap(), Totals { size_bytes: 142, object_count: 3 });
+    again.shutdown().await;
+}

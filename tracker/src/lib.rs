@@ -16,5 +16,5 @@ mod tracking;
 
 pub use current::{CurrentObjectError, CurrentObjects};
 pub use report::{Outcome, RecordReport, SkipReason};
-pub use rules::TrackingRules;
+pub use rules::{ReservedPrefix, TrackingRules};
 pub use tracking::{TrackError, Tracker};

@@ -153,7 +153,7 @@ impl Tracker {
                 };
                 let skip = if !self.rules.tracks(&change.bucket) {
                     Some(SkipReason::UntrackedBucket)
-                } else if self.rules.is_reserved(&change.key) {
+                } else if self.rules.is_reserved(&change.bucket, &change.key) {
                     Some(SkipReason::ReservedPrefix)
                 } else if time.is_some_and(|time| older_than(lifetime, time, now)) {
                     tracing::warn!(

@@ -134,7 +134,7 @@ impl Property {
             TestCaseError::fail(format!("reading the store failed: {}", ErrorChain(&error)))
         };
         let bucket = BucketName::parse(bucket).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let expected = history.expected_totals(&TrackingRules::default());
+        let expected = history.expected_totals(&TrackingRules::default(), &bucket);
         let totals = store.totals(&bucket).await.map_err(read)?;
         prop_assert_eq!(totals, expected, "the totals");
         let latest = store.latest(&bucket).await.map_err(read)?;

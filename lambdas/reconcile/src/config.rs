@@ -3,7 +3,7 @@ use std::time::Duration;
 use domain::BucketName;
 use settings::{ConfigError, Env};
 use store_dynamodb::LedgerTables;
-use tracker::TrackingRules;
+use tracker::{ReservedPrefix, TrackingRules};
 
 /// What the reconcile function reads from its environment (`contract/functions.json` lists the same).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,7 +12,7 @@ pub struct ReconcileLambdaConfig {
     /// The buckets walked, in this order (`TRACKED_BUCKETS`: a list, not `*`).
     pub buckets: Vec<BucketName>,
     /// Keys under these never count (`RESERVED_PREFIXES`, as for the tracker).
-    pub reserved_prefixes: Vec<String>,
+    pub reserved: Vec<ReservedPrefix>,
     /// A new walk of a bucket begins this long after the last began (`RECONCILE_EVERY`, e.g. `1day`,
     /// `6h`; default a day).
     pub every: Duration,
@@ -22,7 +22,7 @@ impl ReconcileLambdaConfig {
     pub const DEFAULT_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
 
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let TrackingRules { reserved_prefixes, tracked_buckets } = TrackingRules::from_env(env)?;
+        let TrackingRules { reserved, tracked_buckets } = TrackingRules::from_env(env)?;
         let buckets = tracked_buckets.filter(|buckets| !buckets.is_empty()).ok_or_else(|| ConfigError {
             variable: "TRACKED_BUCKETS",
             reason: "must list the buckets to reconcile".into(),
@@ -35,7 +35,7 @@ impl ReconcileLambdaConfig {
                 reason: "must be longer than zero".into(),
             });
         }
-        Ok(Self { tables: LedgerTables::from_env(env)?, buckets, reserved_prefixes, every })
+        Ok(Self { tables: LedgerTables::from_env(env)?, buckets, reserved, every })
     }
 }
 

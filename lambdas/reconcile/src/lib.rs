@@ -11,6 +11,7 @@ pub use config::ReconcileLambdaConfig;
 use domain::{Clock, system_clock};
 use lambda_runtime::{LambdaEvent, service_fn};
 use store_dynamodb::DynamoLedger;
+use tracker::TrackingRules;
 use tracker::reconcile::{ReconcileError, Schedule, TickOutcome, tick};
 
 /// What one invocation did for one bucket: one element of its answer.
@@ -69,13 +70,14 @@ impl Reconciler {
     pub async fn handle(&self, deadline_ms: i64) -> Result<Vec<BucketTick>, TickFailed> {
         let mut ticks = Vec::with_capacity(self.config.buckets.len());
         let mut failed = None;
+        let rules = TrackingRules { reserved: self.config.reserved.clone(), tracked_buckets: None };
         for bucket in &self.config.buckets {
             let outcome = tick(
                 &self.s3,
                 &self.ledger,
                 &self.ledger,
                 bucket,
-                &self.config.reserved_prefixes,
+                &rules.reserved_prefixes_of(bucket),
                 &self.schedule,
                 &self.clock,
                 deadline_ms,

@@ -33,7 +33,7 @@ async fn every_call_is_granted_and_every_grant_is_used() {
     let config = ReconcileLambdaConfig {
         tables: config_tables.clone(),
         buckets: vec![bucket.clone()],
-        reserved_prefixes: vec!["plots/".into()],
+        reserved: vec![tracker::ReservedPrefix::everywhere("plots/")],
         every: ReconcileLambdaConfig::DEFAULT_EVERY,
     };
     let reconciler = Reconciler::new(config, recorder.dynamodb(&sdk), recorder.s3(&sdk));

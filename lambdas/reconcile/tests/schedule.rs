@@ -66,7 +66,7 @@ impl World {
         let config = ReconcileLambdaConfig {
             tables: LedgerTables { history: tables.history.clone(), index: tables.index.clone() },
             buckets: names.clone(),
-            reserved_prefixes: vec!["plots/".into()],
+            reserved: vec![tracker::ReservedPrefix::everywhere("plots/")],
             every: ReconcileLambdaConfig::DEFAULT_EVERY,
         };
         let time = SteppingClock::new();

@@ -104,10 +104,10 @@ impl History {
     }
 
     /// The totals once every event is applied: each key's last event decides, reserved keys never count.
-    pub fn expected_totals(&self, rules: &TrackingRules) -> Totals {
+    pub fn expected_totals(&self, rules: &TrackingRules, bucket: &BucketName) -> Totals {
         let mut totals = Totals::default();
         for history in &self.keys {
-            let reserved = ObjectKey::parse(history.key).is_ok_and(|key| rules.is_reserved(&key));
+            let reserved = ObjectKey::parse(history.key).is_ok_and(|key| rules.is_reserved(bucket, &key));
             if let (false, Some(Event { op: Op::Put { size, .. }, .. })) = (reserved, history.events.last()) {
                 totals.size_bytes += size;
                 totals.object_count += 1;
