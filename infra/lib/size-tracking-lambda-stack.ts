@@ -191,6 +191,9 @@ export class SizeTrackingLambdaStack extends Stack {
       deadLetterQueue: this.deadLetterQueue,
       eventsQueue: this.eventsQueue,
       oldestMessageAlarmMinutes: delivery.oldestMessageAlarmMinutes,
+      tracker: this.tracker.function,
+      reconcile: this.reconcile.function.function,
+      bucketName: this.bucketName,
       alarmEmail: delivery.alarmEmail,
     });
 
@@ -215,7 +218,7 @@ export class SizeTrackingLambdaStack extends Stack {
       value: this.reconcile.function.function.functionName,
     });
     new CfnOutput(this, 'AlarmTopicArn', {
-      description: 'The SNS topic the dead-letter and oldest-message alarms notify',
+      description: 'The SNS topic the alarms notify (dead letters, oldest message, tracker and reconcile errors, reconcile drift)',
       value: this.alarms.topic.topicArn,
     });
   }
