@@ -1,0 +1,71 @@
+import { Duration } from 'aws-cdk-lib';
+import { InvalidOptionError, wholeNumber } from './tracker-delivery';
+
+/**
+ * How callers of the plot API authenticate:
+ * - `none`: nobody does; the API is open, as the dashboard and Swagger UI in a browser expect;
+ * - `apiKey`: every method requires an API key (header `x-api-key`), the one key of a usage plan with a
+ *   daily quota and a throttle;
+ * - `iam`: every method requires a request signed with SigV4 (AWS_IAM authorization) by a principal whose
+ *   policies allow `execute-api:Invoke` on it.
+ */
+export const API_AUTH_MODES = ['none', 'apiKey', 'iam'] as const;
+export type ApiAuth = (typeof API_AUTH_MODES)[number];
+
+/**
+ * What protects the plot API beyond the stage's throttling, which always applies. The props below are also
+ * CDK context values (`-c apiAuth=apiKey`); the others are fixed here, each with its reason.
+ */
+export interface ApiProtectionProps {
+  /** @default 'none' */
+  readonly apiAuth?: ApiAuth;
+  /**
+   * With `apiAuth` `apiKey`: the requests the key may make a day (the usage plan's quota): 1 … a day at the
+   * stage's rate limit. Refused with another `apiAuth`, where no usage plan exists.
+   * @default 10000
+   */
+  readonly apiQuotaPerDay?: number;
+}
+
+/** The props with their defaults applied, all checked. */
+export interface ApiProtection {
+  readonly auth: ApiAuth;
+  /** Only with `apiKey`. */
+  readonly quotaPerDay?: number;
+}
+
+export const API_PROTECTION_DEFAULTS = { apiAuth: 'none', apiQuotaPerDay: 10_000 } as const;
+
+/**
+ * The stage `dev` throttles every method to this (requests per second, and the bucket of a burst), whatever
+ * else protects it; the usage plan of `apiKey` throttles its key the same.
+ */
+export const STAGE_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
+
+/** A quota above a day at the stage's rate limit could never be reached. */
+export const MAX_QUOTA_PER_DAY = STAGE_THROTTLE.rateLimit * Duration.days(1).toSeconds();
+
+/** The props with their defaults, or an InvalidOptionError naming the first prop that is refused. */
+export function apiProtection(props: ApiProtectionProps): ApiProtection {
+  const auth = props.apiAuth ?? API_PROTECTION_DEFAULTS.apiAuth;
+  if (!(API_AUTH_MODES as readonly string[]).includes(auth)) {
+    throw new InvalidOptionError(`apiAuth must be one of ${API_AUTH_MODES.join(', ')}, got ${JSON.stringify(auth)}`);
+  }
+  if (props.apiQuotaPerDay !== undefined && auth !== 'apiKey') {
+    throw new InvalidOptionError(
+      `apiQuotaPerDay applies only with apiAuth apiKey (it is the quota of the key's usage plan), got apiAuth ${auth}`,
+    );
+  }
+  const quotaPerDay =
+    auth === 'apiKey'
+      ? wholeNumber(
+          'apiQuotaPerDay',
+          props.apiQuotaPerDay ?? API_PROTECTION_DEFAULTS.apiQuotaPerDay,
+          1,
+          MAX_QUOTA_PER_DAY,
+          ` (a day at the stage's ${STAGE_THROTTLE.rateLimit} requests/s)`,
+        )
+      : undefined;
+  return { auth, quotaPerDay };
+}
+
