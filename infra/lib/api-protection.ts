@@ -25,6 +25,12 @@ export interface ApiProtectionProps {
    * @default 10000
    */
   readonly apiQuotaPerDay?: number;
+  /**
+   * A WAF web ACL on the stage that blocks a client IP over this many requests in 5 minutes: 10 (WAF's
+   * minimum) … 2 000 000 000 (its maximum). A web ACL has a monthly cost.
+   * @default - no web ACL
+   */
+  readonly wafRateLimit?: number;
 }
 
 /** The props with their defaults applied, all checked. */
@@ -32,6 +38,7 @@ export interface ApiProtection {
   readonly auth: ApiAuth;
   /** Only with `apiKey`. */
   readonly quotaPerDay?: number;
+  readonly wafRateLimit?: number;
 }
 
 export const API_PROTECTION_DEFAULTS = { apiAuth: 'none', apiQuotaPerDay: 10_000 } as const;
@@ -44,6 +51,12 @@ export const STAGE_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
 
 /** A quota above a day at the stage's rate limit could never be reached. */
 export const MAX_QUOTA_PER_DAY = STAGE_THROTTLE.rateLimit * Duration.days(1).toSeconds();
+
+/** The window a WAF rate-based rule counts requests in: `wafRateLimit` is per this window. */
+export const WAF_EVALUATION_WINDOW = Duration.minutes(5);
+
+/** The limits AWS WAF accepts for a rate-based rule (`RateBasedStatement.Limit`). */
+export const WAF_RATE_LIMIT = { min: 10, max: 2_000_000_000 } as const;
 
 /** The props with their defaults, or an InvalidOptionError naming the first prop that is refused. */
 export function apiProtection(props: ApiProtectionProps): ApiProtection {
@@ -66,6 +79,16 @@ export function apiProtection(props: ApiProtectionProps): ApiProtection {
           ` (a day at the stage's ${STAGE_THROTTLE.rateLimit} requests/s)`,
         )
       : undefined;
-  return { auth, quotaPerDay };
+  const wafRateLimit =
+    props.wafRateLimit === undefined
+      ? undefined
+      : wholeNumber(
+          'wafRateLimit',
+          props.wafRateLimit,
+          WAF_RATE_LIMIT.min,
+          WAF_RATE_LIMIT.max,
+          ` (requests per ${WAF_EVALUATION_WINDOW.toMinutes()} minutes per client IP, the range AWS WAF accepts)`,
+        );
+  return { auth, quotaPerDay, wafRateLimit };
 }
 

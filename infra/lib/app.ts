@@ -10,7 +10,7 @@ import { InvalidOptionError, type TrackerDeliveryProps } from './tracker-deliver
 /**
  * The tracker's delivery settings (`trackerBatchSize`, …, `alarmEmail`) are TrackerDeliveryProps; how often
  * the bucket is reconciled (`reconcileEveryHours`) is ReconcileProps; what protects the plot API (`apiAuth`,
- * `apiQuotaPerDay`) is ApiProtectionProps.
+ * `apiQuotaPerDay`, `wafRateLimit`) is ApiProtectionProps.
  */
 export interface S3SizeMicroOptions extends TrackerDeliveryProps, ReconcileProps, ApiProtectionProps {
   /**
@@ -68,6 +68,7 @@ export function createStacks(app: App, options: S3SizeMicroOptions = {}): S3Size
     webAdapter: options.webAdapter,
     apiAuth: options.apiAuth,
     apiQuotaPerDay: options.apiQuotaPerDay,
+    wafRateLimit: options.wafRateLimit,
   });
   // The bucket is named, not referenced: state the order explicitly.
   plot.addStackDependency(tracking, 'the api reads and writes the tracked bucket');
@@ -91,12 +92,13 @@ const NUMBER_CONTEXT = [
   'oldestMessageAlarmMinutes',
   'reconcileEveryHours',
   'apiQuotaPerDay',
+  'wafRateLimit',
 ] as const;
 
 /**
  * Reads the options from context: `-c dev=false`, `-c webAdapter=false`, `-c bucketName=NAME`, the
  * tracker's delivery settings, e.g. `-c trackerBatchSize=100 -c alarmEmail=ops@example.com`, and the plot
- * API's protection, e.g. `-c apiAuth=apiKey -c apiQuotaPerDay=1000`. A value of the wrong kind is an
+ * API's protection, e.g. `-c apiAuth=apiKey -c wafRateLimit=1000`. A value of the wrong kind is an
  * InvalidOptionError naming the key; the stacks check the ranges.
  */
 export function optionsFromContext(app: App): S3SizeMicroOptions {

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { API_STAGE, HISTORY_GSI, LWA_LAYER_VERSION, LWA_PORT, lwaLayerArn, READINESS_PATH, RUST_LOG } from './constants';
 import { ApiKeyAccess } from './api-key-access';
 import { type ApiAuth, apiProtection, type ApiProtection, type ApiProtectionProps, STAGE_THROTTLE } from './api-protection';
+import { ApiRateLimit } from './api-rate-limit';
 import { removalPolicyFor } from './lambda-code';
 import { RustFunction } from './rust-function';
 
@@ -34,7 +35,7 @@ const METHOD_OPTIONS: Record<ApiAuth, apigw.MethodOptions> = {
 
 /**
  * The api function and the REST API (stage `dev`) in front of it, throttled at the stage; optionally with an
- * API key or IAM authorization on every method (lib/api-protection.ts).
+ * API key or IAM authorization on every method, and a WAF rate limit per client IP (lib/api-protection.ts).
  */
 export class PlotLambdaStack extends Stack {
   readonly api: RustFunction;
@@ -45,6 +46,8 @@ export class PlotLambdaStack extends Stack {
   readonly protection: ApiProtection;
   /** With `apiAuth` `apiKey`: the key and its usage plan. */
   readonly apiKeyAccess?: ApiKeyAccess;
+  /** With `wafRateLimit`: the web ACL on the stage. */
+  readonly rateLimit?: ApiRateLimit;
 
   constructor(scope: Construct, id: string, props: PlotLambdaStackProps) {
     super(scope, id, props);
@@ -118,6 +121,12 @@ export class PlotLambdaStack extends Stack {
         quotaPerDay: this.protection.quotaPerDay,
       });
     }
+    if (this.protection.wafRateLimit !== undefined) {
+      this.rateLimit = new ApiRateLimit(this, 'RateLimit', {
+        stage: this.restApi.deploymentStage,
+        requestsPerWindow: this.protection.wafRateLimit,
+      });
+    }
     this.acknowledgeNagFindings();
 
     new CfnOutput(this, 'PlotApiUrl', {
@@ -139,6 +148,12 @@ export class PlotLambdaStack extends Stack {
       new CfnOutput(this, 'ApiInvokeArn', {
         description: 'Allow execute-api:Invoke on this to the principals that may call the API (requests signed with SigV4)',
         value: this.restApi.arnForExecuteApi('*', '/*', API_STAGE),
+      });
+    }
+    if (this.rateLimit !== undefined) {
+      new CfnOutput(this, 'WebAclArn', {
+        description: `The WAF web ACL on the stage: at most ${this.protection.wafRateLimit} requests per 5 minutes per client IP`,
+        value: this.rateLimit.webAcl.attrArn,
       });
     }
   }
@@ -175,10 +190,12 @@ export class PlotLambdaStack extends Stack {
           ? 'Callers are IAM principals (AWS_IAM authorization on every method), not users of an app: no Cognito user pool.'
           : 'No user accounts, so no Cognito user pool: see AwsSolutions-APIG4.',
     });
-    Validations.of(this.restApi.deploymentStage).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason: `No WAF web ACL for a demo API (a fixed monthly cost); ${throttle} bounds the load.`,
-    });
+    if (this.rateLimit === undefined) {
+      Validations.of(this.restApi.deploymentStage).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason: `No WAF web ACL unless wafRateLimit is set (a fixed monthly cost for a demo API); ${throttle} bounds the load.`,
+      });
+    }
     const cloudWatchRole = this.restApi.node.findChild('CloudWatchRole');
     Validations.of(cloudWatchRole).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',

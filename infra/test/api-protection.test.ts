@@ -5,6 +5,7 @@ import {
   apiProtection,
   type ApiProtectionProps,
   MAX_QUOTA_PER_DAY,
+  WAF_RATE_LIMIT,
 } from '../lib/api-protection';
 import { flat, logicalIdOf, synthesize, type Synthesized } from './helpers';
 
@@ -29,6 +30,11 @@ describe('PlotLambdaStack: the API is open by default', () => {
     }
   });
 
+  test('no WAF web ACL', () => {
+    open.plot.resourceCountIs('AWS::WAFv2::WebACL', 0);
+    open.plot.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
+  });
+
   test('the stage stays throttled, and the only output is the URL', () => {
     assert.deepEqual(
       { ThrottlingBurstLimit: stageOf(open).MethodSettings[0].ThrottlingBurstLimit, ThrottlingRateLimit: stageOf(open).MethodSettings[0].ThrottlingRateLimit },
@@ -39,7 +45,7 @@ describe('PlotLambdaStack: the API is open by default', () => {
 
   test('the defaults', () => {
     assert.deepEqual(API_PROTECTION_DEFAULTS, { apiAuth: 'none', apiQuotaPerDay: 10_000 });
-    assert.deepEqual(apiProtection({}), { auth: 'none', quotaPerDay: undefined });
+    assert.deepEqual(apiProtection({}), { auth: 'none', quotaPerDay: undefined, wafRateLimit: undefined });
   });
 });
 
@@ -121,6 +127,46 @@ describe('PlotLambdaStack: apiAuth iam', () => {
   });
 });
 
+describe('PlotLambdaStack: wafRateLimit', () => {
+  const limited = synthesize({ dev: true, wafRateLimit: 500 });
+  const stack = limited.stacks.plot;
+  const t = limited.plot;
+
+  test('a regional web ACL that blocks a client IP over the limit in 5 minutes and allows the rest', () => {
+    const acls = Object.values<any>(t.findResources('AWS::WAFv2::WebACL')).map((a) => a.Properties);
+    assert.equal(acls.length, 1);
+    assert.equal(acls[0].Scope, 'REGIONAL');
+    assert.deepEqual(acls[0].DefaultAction, { Allow: {} });
+    assert.deepEqual(acls[0].Rules, [
+      {
+        Name: 'RateLimitPerIp',
+        Priority: 0,
+        Action: { Block: {} },
+        Statement: { RateBasedStatement: { AggregateKeyType: 'IP', Limit: 500, EvaluationWindowSec: 300 } },
+        VisibilityConfig: { CloudWatchMetricsEnabled: true, MetricName: 'RateLimitPerIp', SampledRequestsEnabled: true },
+      },
+    ]);
+  });
+
+  test('associated with stage dev of the API', () => {
+    const associations = Object.values<any>(t.findResources('AWS::WAFv2::WebACLAssociation')).map((a) => a.Properties);
+    const aclId = stack.getLogicalId(stack.rateLimit!.webAcl);
+    assert.deepEqual(associations.map((a) => a.WebACLArn), [{ 'Fn::GetAtt': [aclId, 'Arn'] }]);
+    assert.equal(
+      flat(associations[0].ResourceArn),
+      `arn:<AWS::Partition>:apigateway:<AWS::Region>::/restapis/<${logicalIdOf(stack, stack.restApi)}>/stages/<${logicalIdOf(stack, stack.restApi.deploymentStage)}>`,
+    );
+    assert.deepEqual(outputsOf(limited), ['PlotApiUrl', 'WebAclArn']);
+    assert.deepEqual(t.toJSON().Outputs.WebAclArn.Value, { 'Fn::GetAtt': [aclId, 'Arn'] });
+  });
+
+  test('the methods stay open and the stage throttled', () => {
+    for (const method of methodsOf(limited)) assert.equal(method.AuthorizationType, 'NONE');
+    const settings = stageOf(limited).MethodSettings[0];
+    assert.deepEqual({ ThrottlingBurstLimit: settings.ThrottlingBurstLimit, ThrottlingRateLimit: settings.ThrottlingRateLimit }, STAGE_THROTTLING);
+  });
+});
+
 describe('PlotLambdaStack: protection props refused', () => {
   const refused: Array<[string, ApiProtectionProps, string]> = [
     ['an unknown apiAuth', { apiAuth: 'cognito' as never }, 'apiAuth must be one of none, apiKey, iam, got "cognito"'],
@@ -129,6 +175,13 @@ describe('PlotLambdaStack: protection props refused', () => {
     ['a quota of 0', { apiAuth: 'apiKey', apiQuotaPerDay: 0 }, "apiQuotaPerDay must be a whole number from 1 to 4320000 (a day at the stage's 50 requests/s), got 0"],
     ['a quota the stage could never reach', { apiAuth: 'apiKey', apiQuotaPerDay: 4_320_001 }, 'apiQuotaPerDay must be a whole number from 1 to 4320000'],
     ['a fractional quota', { apiAuth: 'apiKey', apiQuotaPerDay: 1.5 }, 'apiQuotaPerDay must be a whole number from 1 to 4320000'],
+    [
+      'a WAF limit under WAF\'s minimum',
+      { wafRateLimit: 9 },
+      'wafRateLimit must be a whole number from 10 to 2000000000 (requests per 5 minutes per client IP, the range AWS WAF accepts), got 9',
+    ],
+    ['a WAF limit over WAF\'s maximum', { wafRateLimit: 2_000_000_001 }, 'wafRateLimit must be a whole number from 10 to 2000000000'],
+    ['a fractional WAF limit', { wafRateLimit: 100.5 }, 'wafRateLimit must be a whole number from 10 to 2000000000'],
   ];
   for (const [what, props, message] of refused) {
     test(`refused: ${what}`, () => {
@@ -144,8 +197,10 @@ describe('PlotLambdaStack: protection props refused', () => {
 
   test('accepted at the edges', () => {
     assert.equal(MAX_QUOTA_PER_DAY, 4_320_000);
+    assert.deepEqual(WAF_RATE_LIMIT, { min: 10, max: 2_000_000_000 });
     assert.doesNotThrow(() => apiProtection({ apiAuth: 'apiKey', apiQuotaPerDay: 1 }));
     assert.doesNotThrow(() => apiProtection({ apiAuth: 'apiKey', apiQuotaPerDay: 4_320_000 }));
-    assert.doesNotThrow(() => apiProtection({ apiAuth: 'none' }));
+    assert.doesNotThrow(() => apiProtection({ wafRateLimit: 10 }));
+    assert.doesNotThrow(() => apiProtection({ wafRateLimit: 2_000_000_000 }));
   });
 });

@@ -138,6 +138,7 @@ const NO_DELIVERY_OPTIONS = {
   oldestMessageAlarmMinutes: undefined,
   reconcileEveryHours: undefined,
   apiQuotaPerDay: undefined,
+  wafRateLimit: undefined,
   alarmEmail: undefined,
   apiAuth: undefined,
 };
@@ -210,8 +211,8 @@ describe('app options from context', () => {
   });
 
   test('the api\'s protection, as the CLI passes it (strings) and as cdk.json may (numbers)', () => {
-    const fromCli = newApp({ apiAuth: 'apiKey', apiQuotaPerDay: '500' });
-    const expected = { apiAuth: 'apiKey', apiQuotaPerDay: 500 };
+    const fromCli = newApp({ apiAuth: 'apiKey', apiQuotaPerDay: '500', wafRateLimit: '1000' });
+    const expected = { apiAuth: 'apiKey', apiQuotaPerDay: 500, wafRateLimit: 1000 };
     const base = { dev: true, webAdapter: true, bucketName: undefined, ...NO_DELIVERY_OPTIONS };
     assert.deepEqual(optionsFromContext(fromCli), { ...base, ...expected });
     assert.deepEqual(optionsFromContext(newApp(expected)), { ...base, ...expected });
@@ -220,6 +221,7 @@ describe('app options from context', () => {
     const plot = Template.fromStack(stacks.plot);
     plot.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
     plot.hasResourceProperties('AWS::ApiGateway::UsagePlan', { Quota: { Limit: 500, Period: 'DAY' } });
+    plot.hasResourceProperties('AWS::WAFv2::WebACL', { Rules: [{ Statement: { RateBasedStatement: { Limit: 1000 } } }] });
     assert.equal(optionsFromContext(newApp({ apiAuth: 'iam' })).apiAuth, 'iam');
   });
 
@@ -232,6 +234,7 @@ describe('app options from context', () => {
       'oldestMessageAlarmMinutes',
       'reconcileEveryHours',
       'apiQuotaPerDay',
+      'wafRateLimit',
     ]) {
       for (const bad of ['ten', '1.5', '-3', 2.5, true]) {
         assert.throws(
@@ -250,7 +253,7 @@ describe('app options from context', () => {
       [{ trackerBatchSize: '1000', trackerBatchWindowSeconds: '0' }, 'trackerBatchWindowSeconds must be at least 1 when trackerBatchSize is over 10'],
       [{ trackerMaxConcurrency: '8', trackerReservedConcurrency: '4' }, 'trackerMaxConcurrency (8) must not exceed trackerReservedConcurrency (4)'],
       [{ apiAuth: 'cognito' }, 'apiAuth must be one of none, apiKey, iam, got "cognito"'],
-      [{ apiAuth: 'none', apiQuotaPerDay: '5' }, 'apiQuotaPerDay applies only with apiAuth apiKey'],
+      [{ wafRateLimit: '5' }, 'wafRateLimit must be a whole number from 10 to 2000000000'],
     ] as const) {
       const { status, stderr } = runApp({ LAMBDA_ASSET_DIR: stubAssetDir() }, context);
       assert.equal(status, 1, stderr);

@@ -28,9 +28,16 @@ const ACKNOWLEDGED = [
   ['SizeTrackingLambdaStack/Reconcile/Function/Role', 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::s3-size-micro-<AWS::AccountId>-<AWS::Region>/*]'],
 ].map(([at, id]) => `${at} ${id}`).sort();
 
-/** The acknowledgements of one variant: AWS_IAM authorization (apiAuth iam) leaves nothing for APIG4 to find. */
+/**
+ * The acknowledgements of one variant: a web ACL on the stage (wafRateLimit) leaves nothing for APIG3 to
+ * find, and AWS_IAM authorization (apiAuth iam) nothing for APIG4.
+ */
 function acknowledgedFor(options: S3SizeMicroOptions): string[] {
-  return ACKNOWLEDGED.filter((ack) => !(options.apiAuth === 'iam' && ack.endsWith(' AwsSolutions-APIG4')));
+  return ACKNOWLEDGED.filter(
+    (ack) =>
+      !(options.wafRateLimit !== undefined && ack.endsWith(' AwsSolutions-APIG3')) &&
+      !(options.apiAuth === 'iam' && ack.endsWith(' AwsSolutions-APIG4')),
+  );
 }
 
 /** Acknowledgements recorded on the construct tree: path, id (without the `Annotation::` prefix), reason. */
