@@ -31,6 +31,14 @@ export interface ApiProtectionProps {
    * @default - no web ACL
    */
   readonly wafRateLimit?: number;
+  /**
+   * Concurrency reserved for the api function: a pool no other function may use, and the most instances
+   * the api runs at once, so it cannot take the concurrency the tracker and the rest of the account share.
+   * Unset, nothing is reserved: a new account's quota may be 10, and AWS refuses a reservation that leaves
+   * fewer than its minimum unreserved (10 in such an account).
+   * @default - no reservation
+   */
+  readonly apiReservedConcurrency?: number;
 }
 
 /** The props with their defaults applied, all checked. */
@@ -39,6 +47,7 @@ export interface ApiProtection {
   /** Only with `apiKey`. */
   readonly quotaPerDay?: number;
   readonly wafRateLimit?: number;
+  readonly reservedConcurrency?: number;
 }
 
 export const API_PROTECTION_DEFAULTS = { apiAuth: 'none', apiQuotaPerDay: 10_000 } as const;
@@ -89,6 +98,10 @@ export function apiProtection(props: ApiProtectionProps): ApiProtection {
           WAF_RATE_LIMIT.max,
           ` (requests per ${WAF_EVALUATION_WINDOW.toMinutes()} minutes per client IP, the range AWS WAF accepts)`,
         );
-  return { auth, quotaPerDay, wafRateLimit };
+  const reservedConcurrency =
+    props.apiReservedConcurrency === undefined
+      ? undefined
+      : wholeNumber('apiReservedConcurrency', props.apiReservedConcurrency, 1, Infinity);
+  return { auth, quotaPerDay, wafRateLimit, reservedConcurrency };
 }
 

@@ -10,7 +10,7 @@ import { InvalidOptionError, type TrackerDeliveryProps } from './tracker-deliver
 /**
  * The tracker's delivery settings (`trackerBatchSize`, …, `alarmEmail`) are TrackerDeliveryProps; how often
  * the bucket is reconciled (`reconcileEveryHours`) is ReconcileProps; what protects the plot API (`apiAuth`,
- * `apiQuotaPerDay`, `wafRateLimit`) is ApiProtectionProps.
+ * `apiQuotaPerDay`, `wafRateLimit`, `apiReservedConcurrency`) is ApiProtectionProps.
  */
 export interface S3SizeMicroOptions extends TrackerDeliveryProps, ReconcileProps, ApiProtectionProps {
   /**
@@ -69,6 +69,7 @@ export function createStacks(app: App, options: S3SizeMicroOptions = {}): S3Size
     apiAuth: options.apiAuth,
     apiQuotaPerDay: options.apiQuotaPerDay,
     wafRateLimit: options.wafRateLimit,
+    apiReservedConcurrency: options.apiReservedConcurrency,
   });
   // The bucket is named, not referenced: state the order explicitly.
   plot.addStackDependency(tracking, 'the api reads and writes the tracked bucket');
@@ -93,6 +94,7 @@ const NUMBER_CONTEXT = [
   'reconcileEveryHours',
   'apiQuotaPerDay',
   'wafRateLimit',
+  'apiReservedConcurrency',
 ] as const;
 
 /**

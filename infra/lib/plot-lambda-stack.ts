@@ -35,7 +35,8 @@ const METHOD_OPTIONS: Record<ApiAuth, apigw.MethodOptions> = {
 
 /**
  * The api function and the REST API (stage `dev`) in front of it, throttled at the stage; optionally with an
- * API key or IAM authorization on every method, and a WAF rate limit per client IP (lib/api-protection.ts).
+ * API key or IAM authorization on every method, a WAF rate limit per client IP, and a bound on the api's
+ * concurrency (lib/api-protection.ts).
  */
 export class PlotLambdaStack extends Stack {
   readonly api: RustFunction;
@@ -84,6 +85,7 @@ export class PlotLambdaStack extends Stack {
       timeout: Duration.seconds(29),
       memorySize: 1024,
       layers,
+      reservedConcurrentExecutions: this.protection.reservedConcurrency,
       dev: props.dev,
     });
 

@@ -13,6 +13,7 @@ const methodsOf = (s: Synthesized) => Object.values<any>(s.plot.findResources('A
 const stageOf = (s: Synthesized) => Object.values<any>(s.plot.findResources('AWS::ApiGateway::Stage'))[0].Properties;
 const outputsOf = (s: Synthesized) =>
   Object.keys(s.plot.toJSON().Outputs).filter((name) => !name.startsWith('PublishOutput')).sort();
+const apiFunctionOf = (s: Synthesized) => s.plot.toJSON().Resources[logicalIdOf(s.stacks.plot, s.stacks.plot.api.function)];
 const STAGE_THROTTLING = { ThrottlingBurstLimit: 100, ThrottlingRateLimit: 50 };
 
 describe('PlotLambdaStack: the API is open by default', () => {
@@ -35,6 +36,10 @@ describe('PlotLambdaStack: the API is open by default', () => {
     open.plot.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
   });
 
+  test('the api reserves no concurrency', () => {
+    assert.equal(apiFunctionOf(open).Properties.ReservedConcurrentExecutions, undefined);
+  });
+
   test('the stage stays throttled, and the only output is the URL', () => {
     assert.deepEqual(
       { ThrottlingBurstLimit: stageOf(open).MethodSettings[0].ThrottlingBurstLimit, ThrottlingRateLimit: stageOf(open).MethodSettings[0].ThrottlingRateLimit },
@@ -45,7 +50,7 @@ describe('PlotLambdaStack: the API is open by default', () => {
 
   test('the defaults', () => {
     assert.deepEqual(API_PROTECTION_DEFAULTS, { apiAuth: 'none', apiQuotaPerDay: 10_000 });
-    assert.deepEqual(apiProtection({}), { auth: 'none', quotaPerDay: undefined, wafRateLimit: undefined });
+    assert.deepEqual(apiProtection({}), { auth: 'none', quotaPerDay: undefined, wafRateLimit: undefined, reservedConcurrency: undefined });
   });
 });
 
@@ -167,6 +172,16 @@ describe('PlotLambdaStack: wafRateLimit', () => {
   });
 });
 
+describe('PlotLambdaStack: apiReservedConcurrency', () => {
+  test('reserves the api\'s concurrency, and bounds it', () => {
+    const bounded = synthesize({ dev: true, apiReservedConcurrency: 20 });
+    assert.equal(apiFunctionOf(bounded).Properties.ReservedConcurrentExecutions, 20);
+    // Only the api's: the tracker's is trackerReservedConcurrency.
+    const tracker = bounded.tracking.toJSON().Resources[logicalIdOf(bounded.stacks.tracking, bounded.stacks.tracking.tracker.function)];
+    assert.equal(tracker.Properties.ReservedConcurrentExecutions, undefined);
+  });
+});
+
 describe('PlotLambdaStack: protection props refused', () => {
   const refused: Array<[string, ApiProtectionProps, string]> = [
     ['an unknown apiAuth', { apiAuth: 'cognito' as never }, 'apiAuth must be one of none, apiKey, iam, got "cognito"'],
@@ -182,6 +197,8 @@ describe('PlotLambdaStack: protection props refused', () => {
     ],
     ['a WAF limit over WAF\'s maximum', { wafRateLimit: 2_000_000_001 }, 'wafRateLimit must be a whole number from 10 to 2000000000'],
     ['a fractional WAF limit', { wafRateLimit: 100.5 }, 'wafRateLimit must be a whole number from 10 to 2000000000'],
+    ['a reservation of 0', { apiReservedConcurrency: 0 }, 'apiReservedConcurrency must be a whole number of at least 1, got 0'],
+    ['a fractional reservation', { apiReservedConcurrency: 2.5 }, 'apiReservedConcurrency must be a whole number of at least 1, got 2.5'],
   ];
   for (const [what, props, message] of refused) {
     test(`refused: ${what}`, () => {
@@ -202,5 +219,6 @@ describe('PlotLambdaStack: protection props refused', () => {
     assert.doesNotThrow(() => apiProtection({ apiAuth: 'apiKey', apiQuotaPerDay: 4_320_000 }));
     assert.doesNotThrow(() => apiProtection({ wafRateLimit: 10 }));
     assert.doesNotThrow(() => apiProtection({ wafRateLimit: 2_000_000_000 }));
+    assert.doesNotThrow(() => apiProtection({ apiAuth: 'none', apiReservedConcurrency: 1 }));
   });
 });

@@ -139,6 +139,7 @@ const NO_DELIVERY_OPTIONS = {
   reconcileEveryHours: undefined,
   apiQuotaPerDay: undefined,
   wafRateLimit: undefined,
+  apiReservedConcurrency: undefined,
   alarmEmail: undefined,
   apiAuth: undefined,
 };
@@ -211,8 +212,8 @@ describe('app options from context', () => {
   });
 
   test('the api\'s protection, as the CLI passes it (strings) and as cdk.json may (numbers)', () => {
-    const fromCli = newApp({ apiAuth: 'apiKey', apiQuotaPerDay: '500', wafRateLimit: '1000' });
-    const expected = { apiAuth: 'apiKey', apiQuotaPerDay: 500, wafRateLimit: 1000 };
+    const fromCli = newApp({ apiAuth: 'apiKey', apiQuotaPerDay: '500', wafRateLimit: '1000', apiReservedConcurrency: '20' });
+    const expected = { apiAuth: 'apiKey', apiQuotaPerDay: 500, wafRateLimit: 1000, apiReservedConcurrency: 20 };
     const base = { dev: true, webAdapter: true, bucketName: undefined, ...NO_DELIVERY_OPTIONS };
     assert.deepEqual(optionsFromContext(fromCli), { ...base, ...expected });
     assert.deepEqual(optionsFromContext(newApp(expected)), { ...base, ...expected });
@@ -222,6 +223,8 @@ describe('app options from context', () => {
     plot.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
     plot.hasResourceProperties('AWS::ApiGateway::UsagePlan', { Quota: { Limit: 500, Period: 'DAY' } });
     plot.hasResourceProperties('AWS::WAFv2::WebACL', { Rules: [{ Statement: { RateBasedStatement: { Limit: 1000 } } }] });
+    const api = plot.toJSON().Resources[logicalIdOf(stacks.plot, stacks.plot.api.function)];
+    assert.equal(api.Properties.ReservedConcurrentExecutions, 20);
     assert.equal(optionsFromContext(newApp({ apiAuth: 'iam' })).apiAuth, 'iam');
   });
 
@@ -235,6 +238,7 @@ describe('app options from context', () => {
       'reconcileEveryHours',
       'apiQuotaPerDay',
       'wafRateLimit',
+      'apiReservedConcurrency',
     ]) {
       for (const bad of ['ten', '1.5', '-3', 2.5, true]) {
         assert.throws(
