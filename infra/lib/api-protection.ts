@@ -64,7 +64,10 @@ export const MAX_QUOTA_PER_DAY = STAGE_THROTTLE.rateLimit * Duration.days(1).toS
 /** The window a WAF rate-based rule counts requests in: `wafRateLimit` is per this window. */
 export const WAF_EVALUATION_WINDOW = Duration.minutes(5);
 
-/** The limits AWS WAF accepts for a rate-based rule (`RateBasedStatement.Limit`). */
+/**
+ * The limits AWS WAF accepts for a rate-based rule (`RateBasedStatement.Limit` of AWS::WAFv2::WebACL in the
+ * CloudFormation resource schema; the minimum has been 10 since August 2024, 100 before).
+ */
 export const WAF_RATE_LIMIT = { min: 10, max: 2_000_000_000 } as const;
 
 /** The props with their defaults, or an InvalidOptionError naming the first prop that is refused. */

@@ -4,10 +4,10 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { API_STAGE, HISTORY_GSI, LWA_LAYER_VERSION, LWA_PORT, lwaLayerArn, READINESS_PATH, RUST_LOG } from './constants';
 import { ApiKeyAccess } from './api-key-access';
 import { type ApiAuth, apiProtection, type ApiProtection, type ApiProtectionProps, STAGE_THROTTLE } from './api-protection';
 import { ApiRateLimit } from './api-rate-limit';
+import { API_STAGE, HISTORY_GSI, LWA_LAYER_VERSION, LWA_PORT, lwaLayerArn, READINESS_PATH, RUST_LOG } from './constants';
 import { removalPolicyFor } from './lambda-code';
 import { RustFunction } from './rust-function';
 
