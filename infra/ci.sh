@@ -36,12 +36,14 @@ else
   node --import tsx scripts/stub-assets.ts "$assets"
 fi
 
-# The default deployment (dev, api behind the Lambda Web Adapter), and the other one a prop allows
-# (data retained, api on native lambda_http).
-for variant in default retained-native; do
+# The default deployment (dev, api behind the Lambda Web Adapter), the other one a prop allows (data
+# retained, api on native lambda_http), and the api protected (an API key, a WAF rate limit, its
+# concurrency reserved).
+for variant in default retained-native protected; do
   case "$variant" in
     default) context=() ;;
     retained-native) context=(-c dev=false -c webAdapter=false) ;;
+    protected) context=(-c apiAuth=apiKey -c wafRateLimit=1000 -c apiReservedConcurrency=10) ;;
   esac
   step "cdk synth, $variant (four stacks, cdk-nag AwsSolutions)"
   LAMBDA_ASSET_DIR="$assets" bash scripts/cdk.sh synth --quiet "${context[@]}" --output "$work/cdk.out.$variant"

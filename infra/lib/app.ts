@@ -1,4 +1,5 @@
 import type { App, Environment } from 'aws-cdk-lib';
+import type { ApiAuth, ApiProtectionProps } from './api-protection';
 import { DriverLambdaStack } from './driver-lambda-stack';
 import { PlotLambdaStack } from './plot-lambda-stack';
 import { SizeTrackingLambdaStack } from './size-tracking-lambda-stack';
@@ -8,9 +9,10 @@ import { InvalidOptionError, type TrackerDeliveryProps } from './tracker-deliver
 
 /**
  * The tracker's delivery settings (`trackerBatchSize`, …, `alarmEmail`) are TrackerDeliveryProps; how often
- * the bucket is reconciled (`reconcileEveryHours`) is ReconcileProps.
+ * the bucket is reconciled (`reconcileEveryHours`) is ReconcileProps; what protects the plot API (`apiAuth`,
+ * `apiQuotaPerDay`, `wafRateLimit`, `apiReservedConcurrency`) is ApiProtectionProps.
  */
-export interface S3SizeMicroOptions extends TrackerDeliveryProps, ReconcileProps {
+export interface S3SizeMicroOptions extends TrackerDeliveryProps, ReconcileProps, ApiProtectionProps {
   /**
    * A dev deployment: buckets are emptied and everything is destroyed with the stacks.
    * Otherwise data is retained (RETAIN) and tables are deletion-protected.
@@ -64,6 +66,10 @@ export function createStacks(app: App, options: S3SizeMicroOptions = {}): S3Size
     bucketName: tracking.bucketName,
     bucketArn: tracking.bucketArn,
     webAdapter: options.webAdapter,
+    apiAuth: options.apiAuth,
+    apiQuotaPerDay: options.apiQuotaPerDay,
+    wafRateLimit: options.wafRateLimit,
+    apiReservedConcurrency: options.apiReservedConcurrency,
   });
   // The bucket is named, not referenced: state the order explicitly.
   plot.addStackDependency(tracking, 'the api reads and writes the tracked bucket');
@@ -78,7 +84,7 @@ export function createStacks(app: App, options: S3SizeMicroOptions = {}): S3Size
   return { storage, tracking, plot, driver };
 }
 
-/** The context keys of the tracker's delivery settings that are whole numbers. */
+/** The context keys whose values are whole numbers. */
 const NUMBER_CONTEXT = [
   'trackerBatchSize',
   'trackerBatchWindowSeconds',
@@ -86,12 +92,16 @@ const NUMBER_CONTEXT = [
   'trackerReservedConcurrency',
   'oldestMessageAlarmMinutes',
   'reconcileEveryHours',
+  'apiQuotaPerDay',
+  'wafRateLimit',
+  'apiReservedConcurrency',
 ] as const;
 
 /**
- * Reads the options from context: `-c dev=false`, `-c webAdapter=false`, `-c bucketName=NAME`, and the
- * tracker's delivery settings, e.g. `-c trackerBatchSize=100 -c alarmEmail=ops@example.com`. A value of the
- * wrong kind is an InvalidOptionError naming the key; the stacks check the ranges.
+ * Reads the options from context: `-c dev=false`, `-c webAdapter=false`, `-c bucketName=NAME`, the
+ * tracker's delivery settings, e.g. `-c trackerBatchSize=100 -c alarmEmail=ops@example.com`, and the plot
+ * API's protection, e.g. `-c apiAuth=apiKey -c wafRateLimit=1000`. A value of the wrong kind is an
+ * InvalidOptionError naming the key; the stacks check the ranges.
  */
 export function optionsFromContext(app: App): S3SizeMicroOptions {
   const read = (key: string): unknown => {
@@ -130,5 +140,7 @@ export function optionsFromContext(app: App): S3SizeMicroOptions {
     bucketName: typeof bucketName === 'string' && bucketName !== '' ? bucketName : undefined,
     ...numbers,
     alarmEmail: text('alarmEmail'),
+    // Checked by the stack (apiProtection), like the ranges.
+    apiAuth: text('apiAuth') as ApiAuth | undefined,
   };
 }

@@ -50,7 +50,7 @@ export function reconcileEveryHours(props: ReconcileProps): number {
  * stay short) that makes the ledger agree with a listing of the tracked bucket, invoked by an EventBridge
  * Scheduler schedule every RECONCILE_TICK. Where each walk stands is a checkpoint row in the index table.
  * A finished walk logs its report and emits the drift it found and the bucket's tracked totals as metrics
- * (namespace `s3-size-micro/tracker`, dimension `Bucket`).
+ * (RECONCILE_METRICS in METRICS_NAMESPACE, dimension `Bucket`: lib/tracker-metrics.ts).
  */
 export class ScheduledReconcile extends Construct {
   readonly function: RustFunction;

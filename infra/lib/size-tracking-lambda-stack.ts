@@ -11,6 +11,7 @@ import { removalPolicyFor } from './lambda-code';
 import { RustFunction } from './rust-function';
 import { type ReconcileProps, ScheduledReconcile } from './scheduled-reconcile';
 import { TrackerAlarms } from './tracker-alarms';
+import { TrackerDashboard } from './tracker-dashboard';
 import {
   DEAD_LETTER_RETENTION,
   EVENTS_RETENTION,
@@ -42,7 +43,7 @@ function trackerTimeout(fn: lambda.Function): Duration {
 
 /**
  * The tracked bucket, the queue its notifications go to, the tracker function that consumes the queue,
- * the dead-letter queue and the alarms, and the scheduled reconcile of the bucket.
+ * the dead-letter queue and the alarms, the scheduled reconcile of the bucket, and a dashboard of it all.
  *
  * The bucket has a fixed name so that its notification configuration, the queue policy that lets S3
  * send to the events queue and the other stacks' policies can all name it without referring to each
@@ -61,6 +62,8 @@ export class SizeTrackingLambdaStack extends Stack {
   /** The previous version's on-failure destination, kept until it is drained. */
   readonly failureQueue: sqs.Queue;
   readonly alarms: TrackerAlarms;
+  /** The tracked size beside S3's own figures, the tracker's counts, the drift and the alarms. */
+  readonly dashboard: TrackerDashboard;
   /** The reconcile function and the schedule that ticks it. */
   readonly reconcile: ScheduledReconcile;
 
@@ -195,7 +198,15 @@ export class SizeTrackingLambdaStack extends Stack {
       deadLetterQueue: this.deadLetterQueue,
       eventsQueue: this.eventsQueue,
       oldestMessageAlarmMinutes: delivery.oldestMessageAlarmMinutes,
+      tracker: this.tracker.function,
+      reconcile: this.reconcile.function.function,
+      bucketName: this.bucketName,
       alarmEmail: delivery.alarmEmail,
+    });
+
+    this.dashboard = new TrackerDashboard(this, 'Dashboard', {
+      bucketName: this.bucketName,
+      alarms: this.alarms.alarms,
     });
 
     new CfnOutput(this, 'BucketName', {
@@ -219,8 +230,16 @@ export class SizeTrackingLambdaStack extends Stack {
       value: this.reconcile.function.function.functionName,
     });
     new CfnOutput(this, 'AlarmTopicArn', {
-      description: 'The SNS topic the dead-letter and oldest-message alarms notify',
+      description: 'The SNS topic the alarms notify (dead letters, oldest message, tracker and reconcile errors, reconcile drift)',
       value: this.alarms.topic.topicArn,
+    });
+    new CfnOutput(this, 'DashboardName', {
+      description: 'The CloudWatch dashboard: tracked size beside S3\'s daily storage metrics, tracker counts, drift, alarms',
+      value: this.dashboard.dashboard.dashboardName,
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      description: 'The dashboard in the CloudWatch console',
+      value: this.dashboard.url,
     });
   }
 }

@@ -3,17 +3,26 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { RECONCILE_TICK } from './scheduled-reconcile';
 import { MAX_RECEIVE_COUNT } from './tracker-delivery';
+import { reconcileMetric } from './tracker-metrics';
 
 export interface TrackerAlarmsProps {
   readonly deadLetterQueue: sqs.IQueue;
   readonly eventsQueue: sqs.IQueue;
   /** The events queue's oldest message may be this old before the age alarm fires. */
   readonly oldestMessageAlarmMinutes: number;
+  /** The function that consumes the events queue. */
+  readonly tracker: lambda.IFunction;
+  /** The scheduled reconcile's function. */
+  readonly reconcile: lambda.IFunction;
+  /** The tracked bucket: the `Bucket` dimension of the reconcile's metrics. */
+  readonly bucketName: string;
   /** Subscribed to the topic by email when set. */
   readonly alarmEmail?: string;
 }
@@ -21,21 +30,37 @@ export interface TrackerAlarmsProps {
 /** SQS publishes its queue metrics once a minute. */
 const PERIOD = Duration.minutes(1);
 
+/** The tracker's errors are summed over 5 minutes. */
+export const TRACKER_ERRORS_PERIOD = Duration.minutes(5);
+
 /**
- * Two alarms on the tracker's delivery, both notifying one SNS topic (in ALARM and back to OK):
- * a message in the dead-letter queue, and the events queue's oldest message older than the threshold
- * (the tracker is down, throttled or failing).
+ * The reconcile's alarms look at one tick per period: a failed tick (or a walk that corrected keys) holds
+ * the alarm until the next period, then it is OK again unless that tick failed (or corrected) too.
+ */
+export const RECONCILE_ALARM_PERIOD = RECONCILE_TICK;
+
+/**
+ * The alarms of the tracking stack, all notifying one SNS topic (in ALARM and back to OK): on the tracker's
+ * delivery, a message in the dead-letter queue and the events queue's oldest message older than the
+ * threshold (the tracker is down, throttled or failing); on the functions, a failed invocation of the
+ * tracker or of the reconcile; and a finished reconcile walk that corrected keys (the ledger had drifted
+ * from the bucket).
  *
  * The topic is encrypted with its own customer managed key: CloudWatch cannot publish to a topic under
  * the AWS managed key `alias/aws/sns`, whose policy no one can extend. The key's and the topic's policies
- * let the CloudWatch service act only for these two alarms, in this account; the topic refuses requests
- * without TLS.
+ * let the CloudWatch service act only for these alarms, by name, in this account; the topic refuses
+ * requests without TLS.
  */
 export class TrackerAlarms extends Construct {
   readonly topic: sns.Topic;
   readonly key: kms.Key;
   readonly deadLetters: cloudwatch.Alarm;
   readonly oldestMessage: cloudwatch.Alarm;
+  readonly trackerErrors: cloudwatch.Alarm;
+  readonly reconcileErrors: cloudwatch.Alarm;
+  readonly reconcileDrift: cloudwatch.Alarm;
+  /** Every alarm above, each notifying the topic. */
+  readonly alarms: cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: TrackerAlarmsProps) {
     super(scope, id);
@@ -45,6 +70,9 @@ export class TrackerAlarms extends Construct {
     const names = {
       deadLetters: `${stack.stackName}-TrackerDeadLetters`,
       oldestMessage: `${stack.stackName}-TrackerEventsOldestMessage`,
+      trackerErrors: `${stack.stackName}-TrackerErrors`,
+      reconcileErrors: `${stack.stackName}-ReconcileErrors`,
+      reconcileDrift: `${stack.stackName}-ReconcileDrift`,
     };
     const alarmArns = Object.values(names).map((name) =>
       stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
@@ -119,7 +147,47 @@ export class TrackerAlarms extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    for (const alarm of [this.deadLetters, this.oldestMessage]) {
+    this.trackerErrors = new cloudwatch.Alarm(this, 'TrackerErrors', {
+      alarmName: names.trackerErrors,
+      alarmDescription:
+        `The tracker function failed an invocation in the last ${TRACKER_ERRORS_PERIOD.toMinutes()} min (an error, a timeout ` +
+        'or a crash, not a message it reported as failed): the batch returns to the events queue and is retried. See its log group.',
+      metric: props.tracker.metricErrors({ period: TRACKER_ERRORS_PERIOD, statistic: cloudwatch.Stats.SUM }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      // No invocation, no metric: nothing failed.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.reconcileErrors = new cloudwatch.Alarm(this, 'ReconcileErrors', {
+      alarmName: names.reconcileErrors,
+      alarmDescription:
+        'A tick of the scheduled reconcile failed (an error, a timeout or a crash): a walk under way resumes from its ' +
+        'checkpoint at the next tick. See the reconcile function\'s log group.',
+      metric: props.reconcile.metricErrors({ period: RECONCILE_ALARM_PERIOD, statistic: cloudwatch.Stats.SUM }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.reconcileDrift = new cloudwatch.Alarm(this, 'ReconcileDrift', {
+      alarmName: names.reconcileDrift,
+      alarmDescription:
+        'A finished reconcile walk of the tracked bucket corrected keys (KeysCorrected > 0): the ledger had drifted from ' +
+        'the bucket (events lost or never sent) and now agrees with it again. The walk\'s report is the `bucket reconciled` ' +
+        'line in the reconcile function\'s log group; DriftBytes and DriftObjects say by how much.',
+      metric: reconcileMetric('KeysCorrected', props.bucketName, {
+        period: RECONCILE_ALARM_PERIOD,
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      // Emitted once per finished walk: between walks there is nothing to judge.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.alarms = [this.deadLetters, this.oldestMessage, this.trackerErrors, this.reconcileErrors, this.reconcileDrift];
+    for (const alarm of this.alarms) {
       alarm.addAlarmAction(new actions.SnsAction(this.topic));
       alarm.addOkAction(new actions.SnsAction(this.topic));
     }

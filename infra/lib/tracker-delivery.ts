@@ -87,7 +87,8 @@ export class InvalidOptionError extends Error {
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-function wholeNumber(name: string, value: number, min: number, max: number, why = ''): number {
+/** `value`, or an InvalidOptionError naming the prop when it is not a whole number from `min` to `max`. */
+export function wholeNumber(name: string, value: number, min: number, max: number, why = ''): number {
   if (Token.isUnresolved(value)) return value;
   if (!Number.isInteger(value) || value < min || value > max) {
     const range = max === Infinity ? `of at least ${min}` : `from ${min} to ${max}`;

@@ -129,7 +129,7 @@ describe('Lambda code', () => {
   });
 });
 
-/** optionsFromContext when no delivery setting is given in context. */
+/** optionsFromContext when no delivery setting and no protection of the api is given in context. */
 const NO_DELIVERY_OPTIONS = {
   trackerBatchSize: undefined,
   trackerBatchWindowSeconds: undefined,
@@ -137,7 +137,11 @@ const NO_DELIVERY_OPTIONS = {
   trackerReservedConcurrency: undefined,
   oldestMessageAlarmMinutes: undefined,
   reconcileEveryHours: undefined,
+  apiQuotaPerDay: undefined,
+  wafRateLimit: undefined,
+  apiReservedConcurrency: undefined,
   alarmEmail: undefined,
+  apiAuth: undefined,
 };
 
 describe('app options from context', () => {
@@ -190,9 +194,9 @@ describe('app options from context', () => {
       reconcileEveryHours: 6,
       alarmEmail: 'ops@example.com',
     };
-    assert.deepEqual(optionsFromContext(fromCli), { dev: true, webAdapter: true, bucketName: undefined, ...expected });
+    assert.deepEqual(optionsFromContext(fromCli), { dev: true, webAdapter: true, bucketName: undefined, ...NO_DELIVERY_OPTIONS, ...expected });
     const fromJson = newApp({ ...expected, trackerBatchWindowSeconds: 5 });
-    assert.deepEqual(optionsFromContext(fromJson), { dev: true, webAdapter: true, bucketName: undefined, ...expected });
+    assert.deepEqual(optionsFromContext(fromJson), { dev: true, webAdapter: true, bucketName: undefined, ...NO_DELIVERY_OPTIONS, ...expected });
     // They reach the stack.
     const stacks = createStacks(fromCli, optionsFromContext(fromCli));
     const mapping = Template.fromStack(stacks.tracking).findResources('AWS::Lambda::EventSourceMapping');
@@ -207,13 +211,34 @@ describe('app options from context', () => {
     assert.equal(reconcile.Properties.Environment.Variables.RECONCILE_EVERY, '6h');
   });
 
-  test('a delivery setting that is not a whole number is refused, naming the context key', () => {
+  test('the api\'s protection, as the CLI passes it (strings) and as cdk.json may (numbers)', () => {
+    const fromCli = newApp({ apiAuth: 'apiKey', apiQuotaPerDay: '500', wafRateLimit: '1000', apiReservedConcurrency: '20' });
+    const expected = { apiAuth: 'apiKey', apiQuotaPerDay: 500, wafRateLimit: 1000, apiReservedConcurrency: 20 };
+    const base = { dev: true, webAdapter: true, bucketName: undefined, ...NO_DELIVERY_OPTIONS };
+    assert.deepEqual(optionsFromContext(fromCli), { ...base, ...expected });
+    assert.deepEqual(optionsFromContext(newApp(expected)), { ...base, ...expected });
+    // They reach the stack.
+    const stacks = createStacks(fromCli, optionsFromContext(fromCli));
+    const plot = Template.fromStack(stacks.plot);
+    plot.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
+    plot.hasResourceProperties('AWS::ApiGateway::UsagePlan', { Quota: { Limit: 500, Period: 'DAY' } });
+    plot.hasResourceProperties('AWS::WAFv2::WebACL', { Rules: [{ Statement: { RateBasedStatement: { Limit: 1000 } } }] });
+    const api = plot.toJSON().Resources[logicalIdOf(stacks.plot, stacks.plot.api.function)];
+    assert.equal(api.Properties.ReservedConcurrentExecutions, 20);
+    assert.equal(optionsFromContext(newApp({ apiAuth: 'iam' })).apiAuth, 'iam');
+  });
+
+  test('a setting that is not a whole number is refused, naming the context key', () => {
     for (const key of [
       'trackerBatchSize',
       'trackerBatchWindowSeconds',
       'trackerMaxConcurrency',
       'trackerReservedConcurrency',
       'oldestMessageAlarmMinutes',
+      'reconcileEveryHours',
+      'apiQuotaPerDay',
+      'wafRateLimit',
+      'apiReservedConcurrency',
     ]) {
       for (const bad of ['ten', '1.5', '-3', 2.5, true]) {
         assert.throws(
@@ -223,6 +248,7 @@ describe('app options from context', () => {
       }
     }
     assert.throws(() => optionsFromContext(newApp({ alarmEmail: 42 })), /context alarmEmail must be a string, not 42/);
+    assert.throws(() => optionsFromContext(newApp({ apiAuth: true })), /context apiAuth must be a string, not true/);
   });
 
   test('bin/app.ts reports a refused setting in one line and exits 1', () => {
@@ -230,6 +256,8 @@ describe('app options from context', () => {
       [{ trackerBatchSize: 'many' }, 'context trackerBatchSize must be a whole number, not "many"'],
       [{ trackerBatchSize: '1000', trackerBatchWindowSeconds: '0' }, 'trackerBatchWindowSeconds must be at least 1 when trackerBatchSize is over 10'],
       [{ trackerMaxConcurrency: '8', trackerReservedConcurrency: '4' }, 'trackerMaxConcurrency (8) must not exceed trackerReservedConcurrency (4)'],
+      [{ apiAuth: 'cognito' }, 'apiAuth must be one of none, apiKey, iam, got "cognito"'],
+      [{ wafRateLimit: '5' }, 'wafRateLimit must be a whole number from 10 to 2000000000'],
     ] as const) {
       const { status, stderr } = runApp({ LAMBDA_ASSET_DIR: stubAssetDir() }, context);
       assert.equal(status, 1, stderr);

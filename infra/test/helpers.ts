@@ -9,11 +9,16 @@ import { writeStubAssets } from '../scripts/stub-assets';
 
 export const INFRA_DIR = path.resolve(__dirname, '..');
 
-/** Every variant of the app a user can deploy: the default, data retained, the api on native lambda_http. */
+/**
+ * Every variant of the app a user can deploy: the default, data retained, the api on native lambda_http, and
+ * the api protected by each authorization (with a WAF rate limit and its concurrency bounded).
+ */
 export const VARIANTS: Record<string, S3SizeMicroOptions> = {
   'dev, web adapter': { dev: true },
   'retained, web adapter': { dev: false },
   'dev, native lambda_http': { dev: true, webAdapter: false },
+  'dev, api key, WAF, api concurrency reserved': { dev: true, apiAuth: 'apiKey', wafRateLimit: 1000, apiReservedConcurrency: 10 },
+  'dev, IAM authorization': { dev: true, apiAuth: 'iam' },
 };
 
 /**

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import { METRICS_NAMESPACE } from '../lib/constants';
+import { RECONCILE_METRICS, TRACKER_METRICS } from '../lib/tracker-metrics';
+import { BUCKET_NAME, flat, INFRA_DIR, logicalIdOf, synthesize } from './helpers';
+
+/** The Rust code that emits the metrics, as it is on disk. */
+const METRICS_RS = fs.readFileSync(path.join(INFRA_DIR, '..', 'tracker', 'src', 'metrics.rs'), 'utf8');
+
+describe('the metrics the alarms and the dashboard read are the ones the Rust code emits', () => {
+  test('METRICS_NAMESPACE is tracker::metrics::NAMESPACE', () => {
+    assert.equal(METRICS_NAMESPACE, 's3-size-micro/tracker');
+    assert.match(METRICS_RS, /pub const NAMESPACE: &str = "s3-size-micro\/tracker";/);
+  });
+
+  test('the tracker\'s counts, without a dimension', () => {
+    const line = /fn emf_line[\s\S]*?\n    }\n/.exec(METRICS_RS)?.[0] ?? '';
+    assert.match(line, /"Dimensions": \[\[\]\]/);
+    for (const name of TRACKER_METRICS) assert.ok(line.includes(`metric("${name}")`), name);
+  });
+
+  test('a finished walk\'s figures, with the dimension Bucket', () => {
+    const line = /fn reconcile_emf_line[\s\S]*?\n}\n/.exec(METRICS_RS)?.[0] ?? '';
+    assert.match(line, /"Dimensions": \[\["Bucket"\]\]/);
+    for (const name of RECONCILE_METRICS) assert.ok(line.includes(`metric("${name}"`), name);
+  });
+});
+
+describe('SizeTrackingLambdaStack: alarms on the functions and on the reconcile\'s drift', () => {
+  const dev = synthesize({ dev: true });
+  const stack = dev.stacks.tracking;
+  const t = dev.tracking;
+  const topicId = logicalIdOf(stack, stack.alarms.topic);
+  const trackerId = logicalIdOf(stack, stack.tracker.function);
+  const reconcileId = logicalIdOf(stack, stack.reconcile.function.function);
+  const alarms = Object.values<any>(t.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+  const named = (suffix: string) => {
+    const found = alarms.filter((a) => a.AlarmName === `SizeTrackingLambdaStack-${suffix}`);
+    assert.equal(found.length, 1, `one alarm named SizeTrackingLambdaStack-${suffix}`);
+    return found[0];
+  };
+  const judged = (alarm: any) => ({
+    Namespace: alarm.Namespace,
+    MetricName: alarm.MetricName,
+    Dimensions: alarm.Dimensions?.map((d: any) => ({ Name: d.Name, Value: flat(d.Value) })),
+    Statistic: alarm.Statistic,
+    Period: alarm.Period,
+    ComparisonOperator: alarm.ComparisonOperator,
+    Threshold: alarm.Threshold,
+    EvaluationPeriods: alarm.EvaluationPeriods,
+    TreatMissingData: alarm.TreatMissingData,
+    AlarmActions: alarm.AlarmActions,
+    OKActions: alarm.OKActions,
+  });
+  const onTheTopic = { AlarmActions: [{ Ref: topicId }], OKActions: [{ Ref: topicId }] };
+
+  test('every alarm is named after the stack and notifies the topic in ALARM and OK', () => {
+    assert.deepEqual(alarms.map((a) => a.AlarmName).sort(), [
+      'SizeTrackingLambdaStack-ReconcileDrift',
+      'SizeTrackingLambdaStack-ReconcileErrors',
+      'SizeTrackingLambdaStack-TrackerDeadLetters',
+      'SizeTrackingLambdaStack-TrackerErrors',
+      'SizeTrackingLambdaStack-TrackerEventsOldestMessage',
+    ]);
+    for (const alarm of alarms) {
+      assert.deepEqual(alarm.AlarmActions, onTheTopic.AlarmActions, alarm.AlarmName);
+      assert.deepEqual(alarm.OKActions, onTheTopic.OKActions, alarm.AlarmName);
+    }
+    assert.deepEqual(stack.alarms.alarms.length, 5);
+  });
+
+  test('tracker errors: the tracker\'s Errors (AWS/Lambda) summed over 5 minutes, above 0', () => {
+    assert.deepEqual(judged(named('TrackerErrors')), {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: `<${trackerId}>` }],
+      Statistic: 'Sum',
+      Period: 300,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      ...onTheTopic,
+    });
+  });
+
+  test('reconcile errors: the reconcile function\'s Errors over one tick (15 minutes), above 0', () => {
+    assert.deepEqual(judged(named('ReconcileErrors')), {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: `<${reconcileId}>` }],
+      Statistic: 'Sum',
+      Period: 900,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      ...onTheTopic,
+    });
+  });
+
+  test('reconcile drift: KeysCorrected of the tracked bucket, Maximum above 0, missing data not breaching', () => {
+    assert.deepEqual(judged(named('ReconcileDrift')), {
+      Namespace: 's3-size-micro/tracker',
+      MetricName: 'KeysCorrected',
+      Dimensions: [{ Name: 'Bucket', Value: BUCKET_NAME }],
+      Statistic: 'Maximum',
+      Period: 900,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      ...onTheTopic,
+    });
+    assert.match(named('ReconcileDrift').AlarmDescription, /bucket reconciled/);
+  });
+
+  test('the topic\'s and the key\'s policies name exactly these five alarms', () => {
+    const alarmArns = alarms
+      .map((a) => `arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:${a.AlarmName}`)
+      .sort();
+    const topicPolicy = Object.values<any>(t.findResources('AWS::SNS::TopicPolicy'))[0];
+    const publish = topicPolicy.Properties.PolicyDocument.Statement.find((s: any) => s.Effect === 'Allow');
+    assert.deepEqual(publish.Condition.ArnLike['aws:SourceArn'].map(flat).sort(), alarmArns);
+    const key = t.toJSON().Resources[logicalIdOf(stack, stack.alarms.key)];
+    const keyUse = key.Properties.KeyPolicy.Statement.find((s: any) => s.Principal?.Service === 'cloudwatch.amazonaws.com');
+    assert.deepEqual(keyUse.Condition.ArnLike['aws:SourceArn'].map(flat).sort(), alarmArns);
+    assert.equal(alarmArns.length, 5);
+  });
+
+  test('a bucket named by bucketName is the drift alarm\'s dimension', () => {
+    const named = synthesize({ dev: true, bucketName: 'my-tracked-bucket' });
+    const drift = Object.values<any>(named.tracking.findResources('AWS::CloudWatch::Alarm')).find(
+      (a) => a.Properties.MetricName === 'KeysCorrected',
+    );
+    assert.deepEqual(drift.Properties.Dimensions, [{ Name: 'Bucket', Value: 'my-tracked-bucket' }]);
+  });
+});
