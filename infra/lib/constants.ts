@@ -38,11 +38,5 @@ export const API_STAGE = 'dev';
 
 export const RUST_LOG = 'info';
 
-/**
- * The CloudWatch namespace of the metrics the tracker and the reconcile function emit (as Embedded Metric
- * Format lines in their logs): the Rust code's `tracker::metrics::NAMESPACE`.
- */
-export const METRICS_NAMESPACE = 's3-size-micro/tracker';
-
 /** The one command that builds the Lambda zips. */
 export const BUILD_COMMAND = 'npm --prefix infra run build:lambdas';

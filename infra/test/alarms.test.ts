@@ -1,30 +1,43 @@
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { METRICS_NAMESPACE } from '../lib/constants';
-import { RECONCILE_METRICS, TRACKER_METRICS } from '../lib/tracker-metrics';
-import { BUCKET_NAME, flat, INFRA_DIR, logicalIdOf, synthesize } from './helpers';
+import { METRICS, METRICS_NAMESPACE, parseMetrics } from '../lib/tracker-metrics';
+import { BUCKET_NAME, contractJson, flat, logicalIdOf, synthesize } from './helpers';
 
-/** The Rust code that emits the metrics, as it is on disk. */
-const METRICS_RS = fs.readFileSync(path.join(INFRA_DIR, '..', 'tracker', 'src', 'metrics.rs'), 'utf8');
-
-describe('the metrics the alarms and the dashboard read are the ones the Rust code emits', () => {
-  test('METRICS_NAMESPACE is tracker::metrics::NAMESPACE', () => {
-    assert.equal(METRICS_NAMESPACE, 's3-size-micro/tracker');
-    assert.match(METRICS_RS, /pub const NAMESPACE: &str = "s3-size-micro\/tracker";/);
+describe('the metrics the alarms and the dashboard read are the ones contract/metrics.json lists', () => {
+  test('the file reads as it is on disk, and a line without metrics is refused, naming the field', () => {
+    const json = contractJson('metrics.json');
+    assert.equal(METRICS_NAMESPACE, json.namespace);
+    const { $comment, ...lines } = json.lines;
+    assert.deepEqual(JSON.parse(JSON.stringify(METRICS.lines)), lines);
+    const broken = contractJson('metrics.json');
+    broken.lines.reconcile.metrics = 'KeysCorrected';
+    assert.throws(() => parseMetrics(broken), { message: /contract\/metrics\.json: lines\.reconcile\.metrics: expected an array/ });
   });
 
-  test('the tracker\'s counts, without a dimension', () => {
-    const line = /fn emf_line[\s\S]*?\n    }\n/.exec(METRICS_RS)?.[0] ?? '';
-    assert.match(line, /"Dimensions": \[\[\]\]/);
-    for (const name of TRACKER_METRICS) assert.ok(line.includes(`metric("${name}")`), name);
-  });
-
-  test('a finished walk\'s figures, with the dimension Bucket', () => {
-    const line = /fn reconcile_emf_line[\s\S]*?\n}\n/.exec(METRICS_RS)?.[0] ?? '';
-    assert.match(line, /"Dimensions": \[\["Bucket"\]\]/);
-    for (const name of RECONCILE_METRICS) assert.ok(line.includes(`metric("${name}"`), name);
+  test('every metric of the namespace an alarm or the dashboard reads is in a line of the file, with its dimensions', () => {
+    const { tracking } = synthesize({ dev: true });
+    const listed = new Set(
+      Object.values(METRICS.lines).flatMap((line) => line.metrics.map((metric) => `${metric} [${line.dimensions.join()}]`)),
+    );
+    const read: string[] = [];
+    for (const alarm of Object.values<any>(tracking.findResources('AWS::CloudWatch::Alarm'))) {
+      if (alarm.Properties.Namespace !== METRICS_NAMESPACE) continue;
+      const dimensions = (alarm.Properties.Dimensions ?? []).map((d: any) => d.Name).join();
+      read.push(`${alarm.Properties.MetricName} [${dimensions}]`);
+    }
+    for (const dashboard of Object.values<any>(tracking.findResources('AWS::CloudWatch::Dashboard'))) {
+      const body = JSON.parse(flat(dashboard.Properties.DashboardBody).replace(/<[^>]*>/g, 'x'));
+      for (const widget of body.widgets) {
+        for (const metric of widget.properties?.metrics ?? []) {
+          if (metric[0] !== METRICS_NAMESPACE) continue;
+          const options = typeof metric[metric.length - 1] === 'object' ? 1 : 0;
+          const dimensions = metric.slice(2, metric.length - options).filter((_: unknown, i: number) => i % 2 === 0);
+          read.push(`${metric[1]} [${dimensions.join()}]`);
+        }
+      }
+    }
+    assert.ok(read.length >= 5, read.join('; '));
+    for (const metric of read) assert.ok(listed.has(metric), `${metric} is not in contract/metrics.json`);
   });
 });
 

@@ -25,7 +25,7 @@ export const VARIANTS: Record<string, S3SizeMicroOptions> = {
  * A file of `<repo>/contract/` as it is on disk, not as lib/ reads it: the tests compare what the app
  * synthesizes with the file itself.
  */
-export function contractJson(file: 'functions.json' | 'dynamodb-tables.json'): Json {
+export function contractJson(file: 'functions.json' | 'dynamodb-tables.json' | 'metrics.json'): Json {
   return JSON.parse(fs.readFileSync(path.join(INFRA_DIR, '..', 'contract', file), 'utf8'));
 }
 

@@ -1,5 +1,6 @@
 //! What an invocation did, as CloudWatch metrics: Embedded Metric Format lines on standard output, which
-//! CloudWatch Logs turns into metrics with no API call.
+//! CloudWatch Logs turns into metrics with no API call. `contract/metrics.json` lists the same lines, for
+//! the infra's alarms and dashboard (`tracker/tests/metrics_contract.rs` holds this code to it).
 //!
 //! Namespace [`NAMESPACE`]. Per invocation (no dimension): `RecordsApplied`, `RecordsSkipped`,
 //! `RecordsParked`, `MessagesFailed`, `BatchSize` (messages, or 1 for a direct notification),
