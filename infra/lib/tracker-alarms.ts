@@ -10,12 +10,15 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RECONCILE_TICK } from './scheduled-reconcile';
 import { MAX_RECEIVE_COUNT } from './tracker-delivery';
-import { reconcileMetric } from './tracker-metrics';
+import { deliveryLagMetric, reconcileMetric } from './tracker-metrics';
 
 export interface TrackerAlarmsProps {
   readonly deadLetterQueue: sqs.IQueue;
   readonly eventsQueue: sqs.IQueue;
-  /** The events queue's oldest message may be this old before the age alarm fires. */
+  /**
+   * The events queue's oldest message may be this old before the age alarm fires, and an applied event
+   * this late (from its event time to the sample that applied it) before the lag alarm does.
+   */
   readonly oldestMessageAlarmMinutes: number;
   /** The function that consumes the events queue. */
   readonly tracker: lambda.IFunction;
@@ -42,7 +45,8 @@ export const RECONCILE_ALARM_PERIOD = RECONCILE_TICK;
 /**
  * The alarms of the tracking stack, all notifying one SNS topic (in ALARM and back to OK): on the tracker's
  * delivery, a message in the dead-letter queue and the events queue's oldest message older than the
- * threshold (the tracker is down, throttled or failing); on the functions, a failed invocation of the
+ * threshold (the tracker is down, throttled or failing), and an event applied later than that after it
+ * happened; on the functions, a failed invocation of the
  * tracker or of the reconcile; and a finished reconcile walk that corrected keys (the ledger had drifted
  * from the bucket).
  *
@@ -56,6 +60,7 @@ export class TrackerAlarms extends Construct {
   readonly key: kms.Key;
   readonly deadLetters: cloudwatch.Alarm;
   readonly oldestMessage: cloudwatch.Alarm;
+  readonly deliveryLag: cloudwatch.Alarm;
   readonly trackerErrors: cloudwatch.Alarm;
   readonly reconcileErrors: cloudwatch.Alarm;
   readonly reconcileDrift: cloudwatch.Alarm;
@@ -70,6 +75,7 @@ export class TrackerAlarms extends Construct {
     const names = {
       deadLetters: `${stack.stackName}-TrackerDeadLetters`,
       oldestMessage: `${stack.stackName}-TrackerEventsOldestMessage`,
+      deliveryLag: `${stack.stackName}-TrackerDeliveryLag`,
       trackerErrors: `${stack.stackName}-TrackerErrors`,
       reconcileErrors: `${stack.stackName}-ReconcileErrors`,
       reconcileDrift: `${stack.stackName}-ReconcileDrift`,
@@ -147,6 +153,19 @@ export class TrackerAlarms extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    this.deliveryLag = new cloudwatch.Alarm(this, 'DeliveryLag', {
+      alarmName: names.deliveryLag,
+      alarmDescription:
+        `An event was applied over ${props.oldestMessageAlarmMinutes} min after it happened (DeliveryLag, the largest ` +
+        `of the last ${TRACKER_ERRORS_PERIOD.toMinutes()} min): S3's delivery, the events queue or the tracker is behind; ` +
+        'the plots lag the bucket by as much.',
+      metric: deliveryLagMetric(TRACKER_ERRORS_PERIOD),
+      threshold: Duration.minutes(props.oldestMessageAlarmMinutes).toMilliseconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      // Nothing applied, no lag: an idle bucket is not late (the age alarm watches a stuck queue).
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
     this.trackerErrors = new cloudwatch.Alarm(this, 'TrackerErrors', {
       alarmName: names.trackerErrors,
       alarmDescription:
@@ -186,7 +205,14 @@ export class TrackerAlarms extends Construct {
       // Emitted once per finished walk: between walks there is nothing to judge.
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.alarms = [this.deadLetters, this.oldestMessage, this.trackerErrors, this.reconcileErrors, this.reconcileDrift];
+    this.alarms = [
+      this.deadLetters,
+      this.oldestMessage,
+      this.deliveryLag,
+      this.trackerErrors,
+      this.reconcileErrors,
+      this.reconcileDrift,
+    ];
     for (const alarm of this.alarms) {
       alarm.addAlarmAction(new actions.SnsAction(this.topic));
       alarm.addOkAction(new actions.SnsAction(this.topic));

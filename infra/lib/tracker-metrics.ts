@@ -74,6 +74,20 @@ export function trackerMetric(name: TrackerMetricName, options: cloudwatch.Metri
   });
 }
 
+/**
+ * How long after its event each applied record's sample was taken (ms): the largest of an invocation's, over
+ * `period`.
+ */
+export function deliveryLagMetric(period: Duration): cloudwatch.Metric {
+  lineWith('invocation', 'DeliveryLag');
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: 'DeliveryLag',
+    statistic: cloudwatch.Stats.MAXIMUM,
+    period,
+  });
+}
+
 /** One of a finished reconcile walk's figures for `bucketName`. @default statistic Maximum, period 5 minutes */
 export function reconcileMetric(
   name: ReconcileMetricName,

@@ -74,6 +74,7 @@ describe('SizeTrackingLambdaStack: alarms on the functions and on the reconcile\
       'SizeTrackingLambdaStack-ReconcileDrift',
       'SizeTrackingLambdaStack-ReconcileErrors',
       'SizeTrackingLambdaStack-TrackerDeadLetters',
+      'SizeTrackingLambdaStack-TrackerDeliveryLag',
       'SizeTrackingLambdaStack-TrackerErrors',
       'SizeTrackingLambdaStack-TrackerEventsOldestMessage',
     ]);
@@ -81,7 +82,7 @@ describe('SizeTrackingLambdaStack: alarms on the functions and on the reconcile\
       assert.deepEqual(alarm.AlarmActions, onTheTopic.AlarmActions, alarm.AlarmName);
       assert.deepEqual(alarm.OKActions, onTheTopic.OKActions, alarm.AlarmName);
     }
-    assert.deepEqual(stack.alarms.alarms.length, 5);
+    assert.deepEqual(stack.alarms.alarms.length, 6);
   });
 
   test('tracker errors: the tracker\'s Errors (AWS/Lambda) summed over 5 minutes, above 0', () => {
@@ -97,6 +98,24 @@ describe('SizeTrackingLambdaStack: alarms on the functions and on the reconcile\
       TreatMissingData: 'notBreaching',
       ...onTheTopic,
     });
+  });
+
+  test('delivery lag: the tracker\'s DeliveryLag, Maximum over 5 minutes above oldestMessageAlarmMinutes (15 min)', () => {
+    assert.deepEqual(judged(named('TrackerDeliveryLag')), {
+      Namespace: 's3-size-micro/tracker',
+      MetricName: 'DeliveryLag',
+      Dimensions: undefined,
+      Statistic: 'Maximum',
+      Period: 300,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 15 * 60 * 1000,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      ...onTheTopic,
+    });
+    const late = synthesize({ oldestMessageAlarmMinutes: 30 }).tracking;
+    const lag = Object.values<any>(late.findResources('AWS::CloudWatch::Alarm')).find((a) => a.Properties.MetricName === 'DeliveryLag');
+    assert.equal(lag.Properties.Threshold, 30 * 60 * 1000);
   });
 
   test('reconcile errors: the reconcile function\'s Errors over one tick (15 minutes), above 0', () => {
@@ -130,7 +149,7 @@ describe('SizeTrackingLambdaStack: alarms on the functions and on the reconcile\
     assert.match(named('ReconcileDrift').AlarmDescription, /bucket reconciled/);
   });
 
-  test('the topic\'s and the key\'s policies name exactly these five alarms', () => {
+  test('the topic\'s and the key\'s policies name exactly these six alarms', () => {
     const alarmArns = alarms
       .map((a) => `arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:${a.AlarmName}`)
       .sort();
@@ -140,7 +159,7 @@ describe('SizeTrackingLambdaStack: alarms on the functions and on the reconcile\
     const key = t.toJSON().Resources[logicalIdOf(stack, stack.alarms.key)];
     const keyUse = key.Properties.KeyPolicy.Statement.find((s: any) => s.Principal?.Service === 'cloudwatch.amazonaws.com');
     assert.deepEqual(keyUse.Condition.ArnLike['aws:SourceArn'].map(flat).sort(), alarmArns);
-    assert.equal(alarmArns.length, 5);
+    assert.equal(alarmArns.length, 6);
   });
 
   test('a bucket named by bucketName is the drift alarm\'s dimension', () => {

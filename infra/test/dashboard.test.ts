@@ -73,7 +73,7 @@ describe('SizeTrackingLambdaStack: the dashboard', () => {
   test('the state of every alarm of the stack', () => {
     const alarms = widget('Alarms');
     const ids = Object.keys(t.findResources('AWS::CloudWatch::Alarm')).map((id) => `<${id}.Arn>`);
-    assert.equal(ids.length, 5);
+    assert.equal(ids.length, 6);
     assert.deepEqual([...alarms.alarms].sort(), ids.sort());
   });
 

@@ -346,7 +346,7 @@ describe('SizeTrackingLambdaStack: S3 events reach the tracker through SQS', () 
     assert.deepEqual(alarm.AlarmActions, [{ Ref: topicId }]);
     assert.deepEqual(alarm.OKActions, [{ Ref: topicId }]);
     // With the tracker's and the reconcile's errors and the reconcile's drift (test/alarms.test.ts).
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 6);
   });
 
   test('the alarm topic is encrypted with its own rotated key, requires TLS, and only these alarms may publish', () => {
