@@ -27,7 +27,8 @@ fn shape_of(line: &str, namespace: &str) -> Shape {
     let [dimensions] = directive["Dimensions"].as_array().unwrap().as_slice() else {
         panic!("one dimension set a line: {line}")
     };
-    let metrics = directive["Metrics"].as_array().unwrap().iter().map(|m| m["Name"].as_str().unwrap().to_owned());
+    let metrics =
+        directive["Metrics"].as_array().unwrap().iter().map(|m| m["Name"].as_str().unwrap().to_owned());
     (strings(dimensions), metrics.collect())
 }
 
