@@ -199,20 +199,30 @@ def load_result(path: str, poller: str = "runtime") -> dict:
     return result
 
 
-def check_tracker(result_path: str, event_path: str, endpoint: str, history: str) -> None:
-    result = load_result(result_path)
-    answer = result["answer"]
+def response_of(result_path: str, poller: str = "runtime") -> dict:
+    """The answer of an invocation that must have succeeded (through /response), polled by `poller`."""
+    answer = load_result(result_path, poller)["answer"]
     if answer["kind"] != "response":
         fail(f"the invocation failed through /error: {answer['error_type']}: {answer['body'][:300]}")
-    record = json.loads(Path(event_path).read_text())["Records"][0]
-    bucket_name, size = record["s3"]["bucket"]["name"], record["s3"]["object"]["size"]
+    return answer
+
+
+def history_samples(endpoint: str, history: str, bucket_name: str) -> list[tuple[int, int]]:
+    """The (size, count) of each sample the history table holds for the bucket, oldest first."""
     from boto3.dynamodb.conditions import Key
     import boto3
 
     table = boto3.resource("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
                            aws_access_key_id="testing", aws_secret_access_key="testing").Table(history)
     items = table.query(KeyConditionExpression=Key("bucket").eq(bucket_name))["Items"]
-    sizes = [(int(i["size_bytes"]), int(i["object_count"])) for i in items]
+    return [(int(i["size_bytes"]), int(i["object_count"])) for i in items]
+
+
+def check_tracker(result_path: str, event_path: str, endpoint: str, history: str) -> None:
+    answer = response_of(result_path)
+    record = json.loads(Path(event_path).read_text())["Records"][0]
+    bucket_name, size = record["s3"]["bucket"]["name"], record["s3"]["object"]["size"]
+    sizes = history_samples(endpoint, history, bucket_name)
     if sizes != [(size, 1)]:
         fail(f"history table {history} holds {sizes} (size, count) for {bucket_name}, expected [({size}, 1)]")
     print(f"{record['eventName']} of {record['s3']['object']['key']} → /response {answer['body'][:120]}; "
@@ -220,10 +230,7 @@ def check_tracker(result_path: str, event_path: str, endpoint: str, history: str
 
 
 def check_api(result_path: str, openapi_json: str) -> None:
-    result = load_result(result_path, poller="extension lambda-adapter")
-    answer = result["answer"]
-    if answer["kind"] != "response":
-        fail(f"the invocation failed through /error: {answer['error_type']}: {answer['body'][:300]}")
+    answer = response_of(result_path, poller="extension lambda-adapter")
     try:
         expected = json.loads(Path(openapi_json).read_text())["components"]["schemas"]["HealthView"]["example"]
     except (OSError, KeyError, ValueError):
@@ -273,23 +280,14 @@ def put_unannounced(endpoint: str, bucket_name: str) -> None:
 
 
 def check_reconcile(result_path: str, endpoint: str, history: str, bucket_name: str) -> None:
-    result = load_result(result_path)
-    answer = result["answer"]
-    if answer["kind"] != "response":
-        fail(f"the invocation failed through /error: {answer['error_type']}: {answer['body'][:300]}")
+    answer = response_of(result_path)
     ticks = json.loads(answer["body"])
     size, count = sum(UNANNOUNCED.values()), len(UNANNOUNCED)
     expected = {"bucket": bucket_name, "outcome": "finished", "listed": count, "added": count,
                 "size_bytes": size, "object_count": count}
     if len(ticks) != 1 or any(ticks[0].get(k) != v for k, v in expected.items()):
         fail(f"the answer is {answer['body'][:300]}, expected one tick with {expected}")
-    from boto3.dynamodb.conditions import Key
-    import boto3
-
-    table = boto3.resource("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
-                           aws_access_key_id="testing", aws_secret_access_key="testing").Table(history)
-    items = table.query(KeyConditionExpression=Key("bucket").eq(bucket_name))["Items"]
-    sizes = [(int(i["size_bytes"]), int(i["object_count"])) for i in items]
+    sizes = history_samples(endpoint, history, bucket_name)
     if sizes != [(size, count)]:
         fail(f"history table {history} holds {sizes} (size, count) for {bucket_name}, expected [({size}, {count})]")
     print(f"schedule event → /response: walk finished, {count} unannounced objects added; history holds 1 sample "
