@@ -36,6 +36,8 @@ pub struct Reconciler {
     s3: aws_sdk_s3::Client,
     ledger: DynamoLedger,
     config: ReconcileLambdaConfig,
+    /// The reserved prefixes of `config`, asked per bucket.
+    rules: TrackingRules,
     schedule: Schedule,
     clock: Clock,
 }
@@ -48,7 +50,8 @@ impl Reconciler {
     ) -> Self {
         let every_ms = i64::try_from(config.every.as_millis()).unwrap_or(i64::MAX);
         let ledger = DynamoLedger::new(dynamodb, config.tables.clone());
-        Self { s3, ledger, config, schedule: Schedule::every(every_ms), clock: system_clock() }
+        let rules = TrackingRules { reserved: config.reserved.clone(), tracked_buckets: None };
+        Self { s3, ledger, config, rules, schedule: Schedule::every(every_ms), clock: system_clock() }
     }
 
     /// The same, reading `page_keys` keys a page and telling the schedule's time by `clock` (tests; the
@@ -70,14 +73,13 @@ impl Reconciler {
     pub async fn handle(&self, deadline_ms: i64) -> Result<Vec<BucketTick>, TickFailed> {
         let mut ticks = Vec::with_capacity(self.config.buckets.len());
         let mut failed = None;
-        let rules = TrackingRules { reserved: self.config.reserved.clone(), tracked_buckets: None };
         for bucket in &self.config.buckets {
             let outcome = tick(
                 &self.s3,
                 &self.ledger,
                 &self.ledger,
                 bucket,
-                &rules.reserved_prefixes_of(bucket),
+                &self.rules.reserved_prefixes_of(bucket),
                 &self.schedule,
                 &self.clock,
                 deadline_ms,
