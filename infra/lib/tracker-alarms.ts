@@ -30,6 +30,9 @@ export interface TrackerAlarmsProps {
   readonly alarmEmail?: string;
 }
 
+/** What differs between the alarms: their name, their words, what they watch and where they fire. */
+type AlarmOnMetric = Pick<cloudwatch.AlarmProps, 'alarmName' | 'alarmDescription' | 'metric' | 'threshold'>;
+
 /** SQS publishes its queue metrics once a minute. */
 const PERIOD = Duration.minutes(1);
 
@@ -124,7 +127,16 @@ export class TrackerAlarms extends Construct {
       this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     }
 
-    this.deadLetters = new cloudwatch.Alarm(this, 'DeadLetters', {
+    // Each alarm fires when one period's value is above its threshold. Missing data never breaches: each
+    // metric below is absent only when there is nothing to judge (said at each).
+    const aboveThreshold = (id: string, props: AlarmOnMetric) =>
+      new cloudwatch.Alarm(this, id, {
+        ...props,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    this.deadLetters = aboveThreshold('DeadLetters', {
       alarmName: names.deadLetters,
       alarmDescription:
         `Tracker events are in the dead-letter queue: the tracker failed on each ${MAX_RECEIVE_COUNT} times. ` +
@@ -134,12 +146,9 @@ export class TrackerAlarms extends Construct {
         statistic: cloudwatch.Stats.MAXIMUM,
       }),
       threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
       // An idle queue publishes no metric: nothing is waiting.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.oldestMessage = new cloudwatch.Alarm(this, 'OldestMessage', {
+    this.oldestMessage = aboveThreshold('OldestMessage', {
       alarmName: names.oldestMessage,
       alarmDescription:
         `A tracker event has waited over ${props.oldestMessageAlarmMinutes} min in the events queue: ` +
@@ -149,11 +158,8 @@ export class TrackerAlarms extends Construct {
         statistic: cloudwatch.Stats.MAXIMUM,
       }),
       threshold: Duration.minutes(props.oldestMessageAlarmMinutes).toSeconds(),
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.deliveryLag = new cloudwatch.Alarm(this, 'DeliveryLag', {
+    this.deliveryLag = aboveThreshold('DeliveryLag', {
       alarmName: names.deliveryLag,
       alarmDescription:
         `An event was applied over ${props.oldestMessageAlarmMinutes} min after it happened (DeliveryLag, the largest ` +
@@ -161,35 +167,26 @@ export class TrackerAlarms extends Construct {
         'the plots lag the bucket by as much.',
       metric: deliveryLagMetric(TRACKER_ERRORS_PERIOD),
       threshold: Duration.minutes(props.oldestMessageAlarmMinutes).toMilliseconds(),
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
       // Nothing applied, no lag: an idle bucket is not late (the age alarm watches a stuck queue).
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.trackerErrors = new cloudwatch.Alarm(this, 'TrackerErrors', {
+    this.trackerErrors = aboveThreshold('TrackerErrors', {
       alarmName: names.trackerErrors,
       alarmDescription:
         `The tracker function failed an invocation in the last ${TRACKER_ERRORS_PERIOD.toMinutes()} min (an error, a timeout ` +
         'or a crash, not a message it reported as failed): the batch returns to the events queue and is retried. See its log group.',
       metric: props.tracker.metricErrors({ period: TRACKER_ERRORS_PERIOD, statistic: cloudwatch.Stats.SUM }),
       threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
       // No invocation, no metric: nothing failed.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.reconcileErrors = new cloudwatch.Alarm(this, 'ReconcileErrors', {
+    this.reconcileErrors = aboveThreshold('ReconcileErrors', {
       alarmName: names.reconcileErrors,
       alarmDescription:
         'A tick of the scheduled reconcile failed (an error, a timeout or a crash): a walk under way resumes from its ' +
         'checkpoint at the next tick. See the reconcile function\'s log group.',
       metric: props.reconcile.metricErrors({ period: RECONCILE_ALARM_PERIOD, statistic: cloudwatch.Stats.SUM }),
       threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.reconcileDrift = new cloudwatch.Alarm(this, 'ReconcileDrift', {
+    this.reconcileDrift = aboveThreshold('ReconcileDrift', {
       alarmName: names.reconcileDrift,
       alarmDescription:
         'A finished reconcile walk of the tracked bucket corrected keys (KeysCorrected > 0): the ledger had drifted from ' +
@@ -200,10 +197,7 @@ export class TrackerAlarms extends Construct {
         statistic: cloudwatch.Stats.MAXIMUM,
       }),
       threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
       // Emitted once per finished walk: between walks there is nothing to judge.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.alarms = [
       this.deadLetters,
