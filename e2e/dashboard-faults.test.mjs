@@ -59,6 +59,7 @@ describe('the dashboard when its api fails', { timeout: 240_000 }, () => {
       showsClassic(await loaded(page));
       await proxy.down();
       const unreachable = [
+        'buckets: the api cannot be reached (Failed to fetch)',
         'window?window=60: the api cannot be reached (Failed to fetch)',
         'max: the api cannot be reached (Failed to fetch)',
         'plot?window=60: the api cannot be reached (Failed to fetch)',
@@ -82,6 +83,7 @@ describe('the dashboard when its api fails', { timeout: 240_000 }, () => {
   test('says which reads a 502 HTML page answered, shows dashes for what it never read, and recovers', async () => {
     await throughProxy('html-502', async (page, proxy) => {
       const gateway = [
+        'buckets answered 502 HTTP 502',
         'window?window=60 answered 502 HTTP 502',
         'max answered 502 HTTP 502',
         'plot?window=60 answered 502 HTTP 502',

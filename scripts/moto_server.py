@@ -7,7 +7,8 @@ that, so requests are serialized here. Connections are still accepted concurrent
     python scripts/moto_server.py -H 127.0.0.1 -p PORT [--exit-with-parent PID]
 
 With --exit-with-parent (as the Rust tests start it), the server stops once process PID is gone, so a test
-binary that ends, however it ends, leaves no server behind.
+binary that ends, however it ends, leaves no server behind. Where moto's answer differs from AWS's in a way
+a test relies on, moto_s3_notifications.py makes it read as AWS's.
 """
 
 import argparse
@@ -17,6 +18,8 @@ import time
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
+
+import moto_s3_notifications
 
 
 def main() -> None:
@@ -28,6 +31,7 @@ def main() -> None:
     if args.exit_with_parent:
         threading.Thread(target=exit_with, args=(args.exit_with_parent,), daemon=True).start()
 
+    moto_s3_notifications.install()
     app = DomainDispatcherApplication(create_backend_app)
     one_at_a_time = threading.Lock()
 

@@ -1,5 +1,6 @@
 //! `tracker`: apply notification files, reconcile a bucket or move it to the spread layout, against the
-//! configured store; or move the events a queue holds into the events queue.
+//! configured store; move the events a queue holds into the events queue; or turn on a bucket's EventBridge
+//! notifications, so that a deployment can track it.
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -11,6 +12,7 @@ use tracker::event::{Envelope, Notification, envelope_from_slice};
 use tracker::reconcile::{Progress, reconcile};
 use tracker::{RecordReport, Tracker};
 
+use crate::eventbridge::{Enabled, enable_eventbridge};
 use crate::redrive::{self, Redrive, redrive};
 use crate::tracker_config::{LedgerStore, TrackerCliConfig};
 use store_dynamodb::Layout;
@@ -74,6 +76,26 @@ enum Command {
               value_parser = clap::value_parser!(u64).range(1..))]
         max_messages: u64,
     },
+    /// Turns on the EventBridge notifications of buckets a deployment tracks but does not own.
+    ///
+    /// The deployment's rule (one per bucket of `trackedBuckets`) forwards each bucket's EventBridge events
+    /// to the tracker's queue; S3 sends them once this is on. S3 writes a bucket's notification
+    /// configuration as one document: this reads it, adds EventBridge, writes back every queue, topic and
+    /// function notification as it was read, and reads it again to check that no other writer replaced it
+    /// meanwhile. It writes nothing to a bucket whose EventBridge notifications are on already.
+    ///
+    /// Exit codes: 0 on for every bucket; 1 some bucket failed (each is named).
+    #[command(
+        name = "enable-eventbridge",
+        after_long_help = "Reads no store setting: the AWS credentials, region and endpoint \
+                           (AWS_ENDPOINT_URL) come from the usual AWS configuration. Needs \
+                           s3:GetBucketNotification and s3:PutBucketNotification on each bucket."
+    )]
+    EnableEventbridge {
+        /// A bucket to turn on (repeat for more).
+        #[arg(long = "bucket", value_name = "BUCKET", required = true)]
+        buckets: Vec<BucketName>,
+    },
 }
 
 pub async fn main() -> ExitCode {
@@ -101,7 +123,35 @@ pub async fn main() -> ExitCode {
             let options = redrive::Options { max_messages, ..redrive::Options::default() };
             redrive_queue(&sqs, &from, &to, options).await
         }
+        Command::EnableEventbridge { buckets } => {
+            let s3 = startup::s3_client(&startup::sdk_config().await);
+            enable_eventbridge_on(&s3, &buckets).await
+        }
     }
+}
+
+/// Runs `tracker enable-eventbridge`: one line per bucket, on stdout when it is on, on stderr when not.
+async fn enable_eventbridge_on(s3: &aws_sdk_s3::Client, buckets: &[BucketName]) -> ExitCode {
+    let mut failed = false;
+    for bucket in buckets {
+        match enable_eventbridge(s3, bucket).await {
+            Ok(Enabled::Now { kept }) => {
+                println!(
+                    "s3://{bucket}: EventBridge notifications turned on; its {kept} are kept as they were"
+                )
+            }
+            Ok(Enabled::Already { kept }) => {
+                println!(
+                    "s3://{bucket}: EventBridge notifications were on already (and {kept}); nothing written"
+                )
+            }
+            Err(error) => {
+                eprintln!("error: {}", domain::ErrorChain(&error));
+                failed = true;
+            }
+        }
+    }
+    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
 async fn relayout_bucket(store: &LedgerStore, bucket: &BucketName) -> ExitCode {

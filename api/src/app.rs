@@ -18,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ErrorBody, error_response};
-use crate::routes::{dashboard, docs, health, max, plot, presign, window};
+use crate::routes::{buckets, dashboard, docs, health, max, plot, presign, window};
 use crate::state::AppState;
 
 /// API Gateway gives up after 29 s; answer before it does.
@@ -49,6 +49,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(window::get_window))
         .routes(routes!(max::get_max))
         .routes(routes!(presign::get_presign))
+        .routes(routes!(buckets::get_buckets))
         .routes(routes!(health::healthz))
         .routes(routes!(dashboard::dashboard))
 }

@@ -13,17 +13,18 @@ pub struct Application {
 impl Application {
     /// `default_bucket` is served when a request names none, and holds every plot.
     pub fn build(history: Arc<dyn History>, s3: aws_sdk_s3::Client, default_bucket: BucketName) -> Self {
-        Self::build_with_clock(history, s3, default_bucket, domain::system_clock())
+        Self::build_with(history, s3, ApiConfig::new(default_bucket), domain::system_clock())
     }
 
-    /// [`Self::build`], telling the time by `clock` (tests move it by hand).
-    pub fn build_with_clock(
+    /// [`Self::build`] with the whole configuration (the buckets tracked besides the default), telling
+    /// the time by `clock` (tests move it by hand).
+    pub fn build_with(
         history: Arc<dyn History>,
         s3: aws_sdk_s3::Client,
-        default_bucket: BucketName,
+        config: ApiConfig,
         clock: domain::Clock,
     ) -> Self {
-        let state = AppState::new(history, s3, ApiConfig { default_bucket }, clock);
+        let state = AppState::new(history, s3, config, clock);
         Self { router: crate::app::router(state) }
     }
 

@@ -97,8 +97,8 @@ pub struct BucketQuery {
 }
 
 /// The bucket a request names (`?bucket=`), validated, or the configured one. Another bucket must be
-/// tracked (have a history): otherwise the request is a 404 and writes nothing, so nobody can make the api
-/// store plots of buckets nobody tracks.
+/// tracked (listed by `/buckets`) or have a history: otherwise the request is a 404 and writes nothing, so
+/// nobody can make the api store plots of buckets nobody tracks.
 pub struct RequestedBucket(pub BucketName);
 
 impl FromRequestParts<AppState> for RequestedBucket {
@@ -109,9 +109,14 @@ impl FromRequestParts<AppState> for RequestedBucket {
         let default = &state.config().default_bucket;
         let Some(raw) = query.bucket else { return Ok(Self(default.clone())) };
         let bucket = BucketName::parse(raw).map_err(|e| ApiError::invalid("bucket", e.to_string()))?;
-        if &bucket != default && state.history().latest(&bucket).await?.is_none() {
+        if &bucket == default {
+            return Ok(Self(bucket));
+        }
+        let tracked =
+            state.config().tracked.contains(&bucket).await.map_err(|e| ApiError::unavailable("S3", e))?;
+        if !tracked && state.history().latest(&bucket).await?.is_none() {
             return Err(ApiError::NotFound(format!(
-                "bucket {bucket} is not tracked: it has no size history"
+                "bucket {bucket} is not tracked: it is not listed by /buckets and has no size history"
             )));
         }
         Ok(Self(bucket))

@@ -2,14 +2,28 @@ use std::sync::Arc;
 
 use domain::{BucketName, Clock, History, LATEST_PLOT_KEY, ObjectKey, PLOT_RENDERS_PREFIX, fnv1a};
 
+use crate::tracked::TrackedBuckets;
+
 /// What the api is configured with.
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
     /// Served when a request names no bucket; plots are stored here.
     pub default_bucket: BucketName,
+    /// The buckets `/buckets` lists and a request may name (besides any with a history).
+    pub tracked: TrackedBuckets,
 }
 
 impl ApiConfig {
+    /// Serving `default_bucket` only.
+    pub fn new(default_bucket: BucketName) -> Self {
+        Self { tracked: TrackedBuckets::only(&default_bucket), default_bucket }
+    }
+
+    /// The same, serving the buckets of `tracked` too.
+    pub fn tracking(self, tracked: TrackedBuckets) -> Self {
+        Self { tracked, ..self }
+    }
+
     /// The default bucket's plot at `plots/plot.png`; another bucket's beside it, named after the bucket.
     pub fn plot_key_for(&self, bucket: &BucketName) -> ObjectKey {
         let latest = ObjectKey::parse(LATEST_PLOT_KEY).expect("the plot key is a valid key");

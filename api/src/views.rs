@@ -140,3 +140,27 @@ pub struct HealthView {
 #[derive(ToSchema)]
 #[schema(value_type = String, format = Binary, content_media_type = "image/png")]
 pub struct PngImage(#[allow(dead_code)] Vec<u8>);
+
+/// The buckets the api serves.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "default": "size-tracking-local",
+    "buckets": [
+        {"name": "size-tracking-local", "plot_key": "plots/plot.png"},
+        {"name": "second-bucket", "plot_key": "plots/plot-second-bucket.png"}
+    ]
+}))]
+pub struct BucketsView {
+    /// Served when a request names no bucket; every plot is stored in it.
+    pub default: String,
+    /// Every tracked bucket, the default first.
+    pub buckets: Vec<TrackedBucketView>,
+}
+
+/// One tracked bucket.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TrackedBucketView {
+    pub name: String,
+    /// Its latest plot in the default bucket (`/presign?key=` signs it).
+    pub plot_key: String,
+}

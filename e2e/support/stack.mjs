@@ -125,11 +125,13 @@ const hmac = (key, data) => createHmac('sha256', key).update(data).digest();
 /**
  * One signed request (AWS Signature V4, path-style) to the local S3 endpoint with the credentials of its
  * banner: a plain S3 client, so objects of any size (the driver takes a body on its command line, which
- * holds at most 128 KiB) can be put. Answers the status; anything but 2xx is an error.
+ * holds at most 128 KiB) can be put. `key` is null for a request on the bucket itself. Answers the status;
+ * anything but 2xx is an error.
  */
-function s3Request(stack, method, key, body = Buffer.alloc(0)) {
+function s3Request(stack, method, bucket, key, body = Buffer.alloc(0)) {
   const { accessKeyId, secretAccessKey, region } = stack.credentials;
-  const url = new URL(`${stack.s3}/${stack.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`);
+  const object = key === null ? '' : `/${key.split('/').map(encodeURIComponent).join('/')}`;
+  const url = new URL(`${stack.s3}/${bucket}${object}`);
   const date = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, ''); // 20261201T213054Z
   const scope = `${date.slice(0, 8)}/${region}/s3/aws4_request`;
   const headers = { host: url.host, 'x-amz-content-sha256': sha256(body), 'x-amz-date': date };
@@ -155,20 +157,23 @@ function s3Request(stack, method, key, body = Buffer.alloc(0)) {
       response.on('data', (chunk) => (text += chunk));
       response.on('end', () => {
         if (response.statusCode >= 200 && response.statusCode < 300) resolve(response.statusCode);
-        else reject(new Error(`S3 ${method} ${key}: ${response.statusCode} ${text}`));
+        else reject(new Error(`S3 ${method} ${url.pathname}: ${response.statusCode} ${text}`));
       });
     });
-    request.on('timeout', () => request.destroy(new Error(`S3 ${method} ${key}: no answer within 30 s`)));
+    request.on('timeout', () => request.destroy(new Error(`S3 ${method} ${url.pathname}: no answer within 30 s`)));
     request.on('error', reject);
     request.end(body);
   });
 }
 
-/** Puts `body` (a Buffer) at `key` in the stack's bucket, through its S3 endpoint. */
-export const putObject = (stack, key, body) => s3Request(stack, 'PUT', key, body);
+/** Puts `body` (a Buffer) at `key` in the stack's bucket (or in `bucket`), through its S3 endpoint. */
+export const putObject = (stack, key, body, bucket = stack.bucket) => s3Request(stack, 'PUT', bucket, key, body);
 
 /** Deletes `key` from the stack's bucket, through its S3 endpoint. */
-export const deleteObject = (stack, key) => s3Request(stack, 'DELETE', key);
+export const deleteObject = (stack, key) => s3Request(stack, 'DELETE', stack.bucket, key);
+
+/** Creates a bucket on the stack's S3 endpoint, as `aws s3 mb` does. */
+export const createBucket = (stack, bucket) => s3Request(stack, 'PUT', bucket, null);
 
 /**
  * API Gateway's stage in front of the api: `/dev/…` is forwarded with the prefix stripped, as a REST API
@@ -230,7 +235,7 @@ async function startStageProxy(api) {
  * `down()` stops listening and drops every connection, so the page's requests are refused, as for an api
  * that is not running; `up()` listens again on the same port.
  */
-export const API_ROUTES = ['/window', '/max', '/plot', '/presign'];
+export const API_ROUTES = ['/buckets', '/window', '/max', '/plot', '/presign'];
 
 export async function startFaultProxy(api) {
   const target = new URL(api);

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use api::Application;
+use api::{ApiConfig, Application, TrackedBuckets};
 use domain::{BucketName, StoreError};
 use store_sqlite::SqliteStore;
 use tokio::sync::oneshot;
@@ -128,7 +128,10 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     })?;
     let api_addr =
         listener.local_addr().map_err(|source| StackError::ApiBind { addr: config.api_addr, source })?;
-    let app = Application::build(store.clone(), s3_client, config.bucket.clone());
+    // The local stack tracks every bucket of its endpoint, so the api serves each of them.
+    let served =
+        ApiConfig::new(config.bucket.clone()).tracking(TrackedBuckets::OnEndpoint(s3_client.clone()));
+    let app = Application::build_with(store.clone(), s3_client, served, domain::system_clock());
     let (api_stop, stopped) = oneshot::channel::<()>();
     let api_task = tokio::spawn(app.serve(listener, async move {
         let _ = stopped.await;

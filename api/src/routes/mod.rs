@@ -1,5 +1,6 @@
 //! One module per route; each contributes its handler to the OpenAPI router.
 
+pub mod buckets;
 pub mod dashboard;
 pub mod docs;
 pub mod health;

@@ -133,7 +133,7 @@ fn accept_header(headers: &HeaderMap) -> Option<String> {
             (PngImage = "image/png"),
         )),
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
-        (status = 404, description = "`bucket` names a bucket that is not tracked (no size history)", body = ErrorBody),
+        (status = 404, description = "`bucket` names a bucket that is not tracked (not listed by `/buckets`, no size history)", body = ErrorBody),
         (status = 406, description = "The `Accept` header admits neither `application/json` nor `image/png`", body = ErrorBody),
         (status = 500, description = "The plot could not be rendered, or a stored sample is malformed", body = ErrorBody),
         (status = 503, description = "The store or S3 is unavailable", body = ErrorBody),

@@ -161,7 +161,7 @@ impl ReadWindow {
     responses(
         (status = 200, description = "The window's samples", body = WindowView),
         (status = 400, description = "A parameter is invalid", body = ErrorBody),
-        (status = 404, description = "`bucket` names a bucket that is not tracked (no size history)", body = ErrorBody),
+        (status = 404, description = "`bucket` names a bucket that is not tracked (not listed by `/buckets`, no size history)", body = ErrorBody),
         (status = 500, description = "A stored sample is malformed", body = ErrorBody),
         (status = 503, description = "The store is unavailable", body = ErrorBody),
     ))]

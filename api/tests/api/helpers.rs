@@ -32,10 +32,7 @@ impl Answer {
 }
 
 pub async fn spawn() -> World {
-    let sdk = testkit::moto_sdk_config().await;
-    let s3 = startup::s3_client(&sdk);
-    let bucket = BucketName::parse(testkit::unique_name("plots")).unwrap();
-    s3.create_bucket().bucket(bucket.as_str()).send().await.unwrap();
+    let (s3, bucket) = moto_bucket("plots").await;
     spawn_with(s3, bucket).await
 }
 
@@ -53,10 +50,29 @@ pub async fn spawn_without_aws() -> World {
 }
 
 pub async fn spawn_with(s3: aws_sdk_s3::Client, bucket: BucketName) -> World {
+    spawn_tracking(s3, bucket, |config| config).await
+}
+
+/// A world on moto whose configuration `configure` amends (e.g. with the buckets it tracks).
+pub async fn spawn_tracking(
+    s3: aws_sdk_s3::Client,
+    bucket: BucketName,
+    configure: impl FnOnce(api::ApiConfig) -> api::ApiConfig,
+) -> World {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("history.sqlite3")).await.unwrap());
-    let app = api::Application::build(store.clone(), s3.clone(), bucket.clone()).router();
+    let config = configure(api::ApiConfig::new(bucket.clone()));
+    let app =
+        api::Application::build_with(store.clone(), s3.clone(), config, domain::system_clock()).router();
     World { app, store, s3, bucket, _dir: dir }
+}
+
+/// A bucket created on moto, named after `stem`.
+pub async fn moto_bucket(stem: &str) -> (aws_sdk_s3::Client, BucketName) {
+    let s3 = startup::s3_client(&testkit::moto_sdk_config().await);
+    let bucket = BucketName::parse(testkit::unique_name(stem)).unwrap();
+    s3.create_bucket().bucket(bucket.as_str()).send().await.unwrap();
+    (s3, bucket)
 }
 
 impl World {

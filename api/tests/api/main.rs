@@ -1,5 +1,6 @@
 //! The api's tests: one binary, one module per concern, each test with its own world (`helpers::spawn`).
 
+mod buckets;
 mod dashboard;
 mod docs;
 mod errors;

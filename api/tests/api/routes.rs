@@ -232,10 +232,10 @@ async fn identical_plots_render_once_and_share_one_object() {
     let clock_now = std::sync::Arc::clone(&now);
     let clock: domain::Clock =
         std::sync::Arc::new(move || clock_now.load(std::sync::atomic::Ordering::SeqCst));
-    let app = api::Application::build_with_clock(
+    let app = api::Application::build_with(
         world.store.clone(),
         world.s3.clone(),
-        world.bucket.clone(),
+        api::ApiConfig::new(world.bucket.clone()),
         clock,
     )
     .router();

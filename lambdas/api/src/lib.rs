@@ -5,7 +5,7 @@ mod config;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use api::Application;
+use api::{ApiConfig, Application, TrackedBuckets};
 pub use config::{ApiLambdaConfig, Mode};
 use store_dynamodb::DynamoHistory;
 
@@ -41,7 +41,8 @@ pub async fn application(
 ) -> Application {
     let history = DynamoHistory::new(dynamodb, config.tables);
     tokio::join!(history.warm_up(&config.bucket), warm_up_s3(&s3, &config.bucket));
-    Application::build(Arc::new(history), s3, config.bucket)
+    let served = ApiConfig::new(config.bucket).tracking(TrackedBuckets::Listed(config.tracked));
+    Application::build_with(Arc::new(history), s3, served, domain::system_clock())
 }
 
 /// Opens the connection to S3 (TLS included) with one HEAD of the latest plot, which the function may

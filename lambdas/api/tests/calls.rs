@@ -26,7 +26,8 @@ async fn every_call_is_granted_and_every_grant_is_used() {
     ledger.apply(&change).await.unwrap();
 
     let recorder = CallRecorder::default();
-    let config = ApiLambdaConfig { bucket, tables: tables.history(), mode: Mode::Native };
+    let tracked = vec![bucket.clone(), domain::BucketName::parse("existing-bucket").unwrap()];
+    let config = ApiLambdaConfig { bucket, tracked, tables: tables.history(), mode: Mode::Native };
     let app = api_lambda::application(config, recorder.dynamodb(&sdk), recorder.s3(&sdk)).await;
     // Every route that reaches AWS, and a presign of a plot that does not exist.
     for (uri, status) in [
@@ -35,6 +36,8 @@ async fn every_call_is_granted_and_every_grant_is_used() {
         // A day is read in rollups: those of its finished intervals are made and stored.
         ("/window?window=86400", StatusCode::OK),
         ("/max", StatusCode::OK),
+        ("/buckets", StatusCode::OK),
+        ("/window?window=60&bucket=existing-bucket", StatusCode::OK),
         ("/presign", StatusCode::OK),
         ("/presign?key=plots/missing.png", StatusCode::NOT_FOUND),
     ] {
