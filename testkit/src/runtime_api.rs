@@ -62,6 +62,21 @@ impl RuntimeApi {
 
     /// Starts `binary` as Lambda starts a function: the runtime's variables and `vars`, nothing else.
     pub fn launch(&self, binary: &str, vars: &[(&str, String)]) -> Function {
+        self.launch_with_stderr(binary, vars, Stdio::null())
+    }
+
+    /// [`Self::launch`], the function's logs (its stderr) written to `log`.
+    pub fn launch_logging_to(
+        &self,
+        binary: &str,
+        vars: &[(&str, String)],
+        log: &std::path::Path,
+    ) -> Function {
+        let file = std::fs::File::create(log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
+        self.launch_with_stderr(binary, vars, file.into())
+    }
+
+    fn launch_with_stderr(&self, binary: &str, vars: &[(&str, String)], stderr: Stdio) -> Function {
         let mut command = Command::new(binary);
         command
             .env_clear()
@@ -72,7 +87,7 @@ impl RuntimeApi {
             .env("AWS_LAMBDA_LOG_STREAM_NAME", "stream")
             .env("AWS_LAMBDA_LOG_GROUP_NAME", "group")
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(stderr);
         for (name, value) in vars {
             command.env(name, value);
         }

@@ -8,6 +8,16 @@ pub enum Outcome {
     Skipped,
 }
 
+impl Outcome {
+    /// As it is serialized (and logged): `applied`, `skipped`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::Skipped => "skipped",
+        }
+    }
+}
+
 /// Why a record changed nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]

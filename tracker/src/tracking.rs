@@ -7,7 +7,7 @@ use futures::stream::{self, StreamExt};
 use crate::TrackingRules;
 use crate::current::{CurrentObjectError, CurrentObjects};
 use crate::event::{Notification, Record};
-use crate::report::{RecordReport, SkipReason};
+use crate::report::{Outcome, RecordReport, SkipReason};
 
 /// Why a notification could not be applied; it is safe to deliver it again.
 #[derive(Debug, thiserror::Error)]
@@ -169,6 +169,14 @@ impl Tracker {
                     None
                 };
                 if let Some(reason) = skip {
+                    tracing::info!(
+                        bucket = %change.bucket,
+                        key = %change.key,
+                        sequencer = %change.sequencer,
+                        outcome = Outcome::Skipped.as_str(),
+                        reason = reason.as_str(),
+                        "record handled"
+                    );
                     mine.push(Some(RecordReport::skipped(reason, Some(&change.bucket), Some(&change.key))));
                     continue;
                 }
@@ -189,7 +197,7 @@ impl Tracker {
             %bucket,
             %key,
             sequencer = %change.sequencer,
-            outcome = ?report.outcome,
+            outcome = report.outcome.as_str(),
             reason = report.reason.map(SkipReason::as_str),
             size_bytes = report.size_bytes,
             object_count = report.object_count,
