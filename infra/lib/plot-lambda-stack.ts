@@ -83,6 +83,8 @@ export class PlotLambdaStack extends Stack {
         BUCKET_NAME: props.bucketName,
         HISTORY_TABLE: props.historyTable.tableName,
         HISTORY_GSI,
+        // `GET /buckets` lists them: the own bucket, then each tracked one.
+        TRACKED_BUCKETS: [props.bucketName, ...(props.trackedBuckets ?? [])].join(','),
         RUST_LOG,
         ...runtimeEnvironment,
       },

@@ -7,6 +7,7 @@ import {
   asArray,
   BUCKET_ARN,
   BUCKET_NAME,
+  deref,
   flat,
   logicalIdOf,
   newApp,
@@ -150,6 +151,16 @@ describe('trackedBuckets: the tracker and the reconcile apply, walk and may read
       assert.equal(flat(vars.RESERVED_PREFIXES), `${BUCKET_NAME}:plots/`);
     });
   }
+
+  test('api: TRACKED_BUCKETS lists the same buckets (GET /buckets); its grants stay on the own bucket', () => {
+    const plot = tracked.stacks.plot;
+    const vars = tracked.plot.toJSON().Resources[logicalIdOf(plot, plot.api.function)].Properties.Environment.Variables;
+    assert.equal(deref(flat(vars.TRACKED_BUCKETS), tracked), [BUCKET_NAME, ...TRACKED].join(','));
+    const granted = roleStatements(tracked.plot, plot, plot.api.role)
+      .filter((s) => s.actions.some((a) => a.startsWith('s3:')))
+      .flatMap((s) => s.resources);
+    assert.deepEqual([...new Set(granted)].sort(), [BUCKET_ARN, `${BUCKET_ARN}/plots/*`].sort());
+  });
 
   test('the driver stays on the own bucket', () => {
     const driver = tracked.stacks.driver.driver;
