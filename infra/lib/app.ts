@@ -5,14 +5,16 @@ import { PlotLambdaStack } from './plot-lambda-stack';
 import { SizeTrackingLambdaStack } from './size-tracking-lambda-stack';
 import { StorageStack } from './storage-stack';
 import type { ReconcileProps } from './scheduled-reconcile';
+import type { TrackedBucketsProps } from './tracked-bucket-rules';
 import { InvalidOptionError, type TrackerDeliveryProps } from './tracker-delivery';
 
 /**
  * The tracker's delivery settings (`trackerBatchSize`, …, `alarmEmail`) are TrackerDeliveryProps; how often
  * the bucket is reconciled (`reconcileEveryHours`) is ReconcileProps; what protects the plot API (`apiAuth`,
- * `apiQuotaPerDay`, `wafRateLimit`, `apiReservedConcurrency`) is ApiProtectionProps.
+ * `apiQuotaPerDay`, `wafRateLimit`, `apiReservedConcurrency`) is ApiProtectionProps; the existing buckets
+ * tracked beside the stack's own (`trackedBuckets`, same account and region) are TrackedBucketsProps.
  */
-export interface S3SizeMicroOptions extends TrackerDeliveryProps, ReconcileProps, ApiProtectionProps {
+export interface S3SizeMicroOptions extends TrackerDeliveryProps, ReconcileProps, ApiProtectionProps, TrackedBucketsProps {
   /**
    * A dev deployment: buckets are emptied and everything is destroyed with the stacks.
    * Otherwise data is retained (RETAIN) and tables are deletion-protected.
@@ -57,6 +59,7 @@ export function createStacks(app: App, options: S3SizeMicroOptions = {}): S3Size
     oldestMessageAlarmMinutes: options.oldestMessageAlarmMinutes,
     alarmEmail: options.alarmEmail,
     reconcileEveryHours: options.reconcileEveryHours,
+    trackedBuckets: options.trackedBuckets,
   });
   const plot = new PlotLambdaStack(app, 'PlotLambdaStack', {
     env,
@@ -65,6 +68,7 @@ export function createStacks(app: App, options: S3SizeMicroOptions = {}): S3Size
     historyTable: storage.historyTable,
     bucketName: tracking.bucketName,
     bucketArn: tracking.bucketArn,
+    trackedBuckets: tracking.trackedBuckets,
     webAdapter: options.webAdapter,
     apiAuth: options.apiAuth,
     apiQuotaPerDay: options.apiQuotaPerDay,
@@ -100,8 +104,9 @@ const NUMBER_CONTEXT = [
 /**
  * Reads the options from context: `-c dev=false`, `-c webAdapter=false`, `-c bucketName=NAME`, the
  * tracker's delivery settings, e.g. `-c trackerBatchSize=100 -c alarmEmail=ops@example.com`, and the plot
- * API's protection, e.g. `-c apiAuth=apiKey -c wafRateLimit=1000`. A value of the wrong kind is an
- * InvalidOptionError naming the key; the stacks check the ranges.
+ * API's protection, e.g. `-c apiAuth=apiKey -c wafRateLimit=1000`, and the existing buckets to track,
+ * comma-separated: `-c trackedBuckets=bucket-a,bucket-b` (cdk.json may give a list of strings). A value of
+ * the wrong kind is an InvalidOptionError naming the key; the stacks check the ranges and the names.
  */
 export function optionsFromContext(app: App): S3SizeMicroOptions {
   const read = (key: string): unknown => {
@@ -129,6 +134,17 @@ export function optionsFromContext(app: App): S3SizeMicroOptions {
     if (typeof value !== 'string') throw new InvalidOptionError(`context ${key} must be a string, not ${JSON.stringify(value)}`);
     return value.trim() === '' ? undefined : value.trim();
   };
+  // `-c key=a,b` gives one string; cdk.json or CDK_CONTEXT_JSON may give a list. Each name is trimmed; an
+  // empty one is left for the stack to refuse, as it is not a bucket name.
+  const names = (key: string): string[] | undefined => {
+    const value = read(key);
+    if (value === undefined) return undefined;
+    if (typeof value === 'string') return value.split(',').map((name) => name.trim());
+    if (Array.isArray(value) && value.every((name) => typeof name === 'string')) return value.map((name: string) => name.trim());
+    throw new InvalidOptionError(
+      `context ${key} must be bucket names separated by commas (or a list of them), not ${JSON.stringify(value)}`,
+    );
+  };
   const bucketName: unknown = app.node.tryGetContext('bucketName');
   const numbers = Object.fromEntries(NUMBER_CONTEXT.map((key) => [key, wholeNumber(key)])) as Record<
     (typeof NUMBER_CONTEXT)[number],
@@ -142,5 +158,6 @@ export function optionsFromContext(app: App): S3SizeMicroOptions {
     alarmEmail: text('alarmEmail'),
     // Checked by the stack (apiProtection), like the ranges.
     apiAuth: text('apiAuth') as ApiAuth | undefined,
+    trackedBuckets: names('trackedBuckets'),
   };
 }

@@ -12,7 +12,10 @@ import { CONTRACT_RESOURCES, type FunctionContract } from './function-contract';
 export interface ResourceArns {
   readonly indexTableArn?: string;
   readonly historyTableArn?: string;
+  /** The stack's own bucket: the driver's and the api's. */
   readonly bucketArn?: string;
+  /** The buckets the tracker and reconcile apply and walk: the stack's own, then each of `trackedBuckets`. */
+  readonly trackedBucketArns?: readonly string[];
 }
 
 type ResourceType = 'dynamodb:table' | 'dynamodb:index' | 's3:bucket' | 's3:object';
@@ -38,43 +41,63 @@ const ACTION_RESOURCE_TYPES: Readonly<Record<string, readonly ResourceType[]>> =
 };
 
 interface ResolvedResource {
-  readonly arn: string;
+  /** One or more ARNs of one type, granted in one statement. */
+  readonly arns: readonly string[];
   readonly type: ResourceType;
   readonly conditions?: Record<string, Record<string, string>>;
-  /** For a resource with a wildcard: why that wildcard is as narrow as it can be (the cdk-nag acknowledgement). */
+  /**
+   * For a resource with a wildcard: why that wildcard is as narrow as it can be (the cdk-nag acknowledgement,
+   * one per ARN).
+   */
   readonly wildcardReason?: string;
 }
 
 /** How each symbolic resource of contract/functions.json (its `resources` section) reads in a stack. */
 const RESOLVERS: Readonly<Record<string, (arns: ResourceArns) => ResolvedResource>> = {
-  indexTable: (arns) => ({ arn: need(arns, 'indexTableArn'), type: 'dynamodb:table' }),
-  historyTable: (arns) => ({ arn: need(arns, 'historyTableArn'), type: 'dynamodb:table' }),
-  historyGsi: (arns) => ({ arn: `${need(arns, 'historyTableArn')}/index/${HISTORY_GSI}`, type: 'dynamodb:index' }),
-  bucket: (arns) => ({ arn: need(arns, 'bucketArn'), type: 's3:bucket' }),
+  indexTable: (arns) => ({ arns: [need(arns, 'indexTableArn')], type: 'dynamodb:table' }),
+  historyTable: (arns) => ({ arns: [need(arns, 'historyTableArn')], type: 'dynamodb:table' }),
+  historyGsi: (arns) => ({ arns: [`${need(arns, 'historyTableArn')}/index/${HISTORY_GSI}`], type: 'dynamodb:index' }),
+  bucket: (arns) => ({ arns: [need(arns, 'bucketArn')], type: 's3:bucket' }),
   bucketPlotsPrefix: (arns) => ({
-    arn: need(arns, 'bucketArn'),
+    arns: [need(arns, 'bucketArn')],
     type: 's3:bucket',
     conditions: { StringLike: { 's3:prefix': `${PLOTS_PREFIX}*` } },
   }),
   bucketObjects: (arns) => ({
-    arn: `${need(arns, 'bucketArn')}/*`,
+    arns: [`${need(arns, 'bucketArn')}/*`],
     type: 's3:object',
-    wildcardReason: 'the keys are chosen at run time, so a key wildcard within the one tracked bucket is the narrowest grant',
+    wildcardReason: 'the keys are chosen at run time, so a key wildcard within the one bucket is the narrowest grant',
   }),
   plotObjects: (arns) => ({
-    arn: `${need(arns, 'bucketArn')}/${PLOTS_PREFIX}*`,
+    arns: [`${need(arns, 'bucketArn')}/${PLOTS_PREFIX}*`],
     type: 's3:object',
     wildcardReason: `limited to keys under ${PLOTS_PREFIX}, which the tracker never counts`,
+  }),
+  trackedBuckets: (arns) => ({ arns: needSome(arns, 'trackedBucketArns'), type: 's3:bucket' }),
+  trackedObjects: (arns) => ({
+    arns: needSome(arns, 'trackedBucketArns').map((arn) => `${arn}/*`),
+    type: 's3:object',
+    wildcardReason:
+      'the keys are known only from the events and listings at run time, so a key wildcard within each tracked bucket, ' +
+      'named one by one, is the narrowest grant',
   }),
 };
 
 /** The symbolic resources this module can resolve (a test holds them to the contract's `resources`). */
 export const RESOLVABLE_RESOURCES: readonly string[] = Object.keys(RESOLVERS);
 
-function need(arns: ResourceArns, key: keyof ResourceArns): string {
+function need(arns: ResourceArns, key: 'indexTableArn' | 'historyTableArn' | 'bucketArn'): string {
   const arn = arns[key];
   if (arn === undefined) throw new Error(`the contract's calls need ${key}, which the function's stack did not pass`);
   return arn;
+}
+
+function needSome(arns: ResourceArns, key: 'trackedBucketArns'): readonly string[] {
+  const list = arns[key];
+  if (list === undefined || list.length === 0) {
+    throw new Error(`the contract's calls need ${key}, which the function's stack did not pass`);
+  }
+  return list;
 }
 
 /** One resource's grant: the actions on it and the operations that need them. */
@@ -134,7 +157,7 @@ export function policyStatement(grant: Grant): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: grant.resource.charAt(0).toUpperCase() + grant.resource.slice(1),
     actions: [...grant.actions],
-    resources: [grant.resolved.arn],
+    resources: [...grant.resolved.arns],
     conditions: grant.resolved.conditions,
   });
 }

@@ -15,6 +15,12 @@ export interface PlotLambdaStackProps extends StackProps, ApiProtectionProps {
   readonly historyTable: dynamodb.ITable;
   readonly bucketName: string;
   readonly bucketArn: string;
+  /**
+   * The existing buckets tracked beside the own one (SizeTrackingLambdaStack's trackedBuckets, checked):
+   * the api lists them all (TRACKED_BUCKETS), reads nothing of them.
+   * @default - none
+   */
+  readonly trackedBuckets?: readonly string[];
   readonly dev: boolean;
   /**
    * Run the api behind the Lambda Web Adapter layer (an HTTP server on AWS_LWA_PORT).
@@ -77,6 +83,8 @@ export class PlotLambdaStack extends Stack {
         BUCKET_NAME: props.bucketName,
         HISTORY_TABLE: props.historyTable.tableName,
         HISTORY_GSI,
+        // `GET /buckets` lists them: the own bucket, then each tracked one.
+        TRACKED_BUCKETS: [props.bucketName, ...(props.trackedBuckets ?? [])].join(','),
         RUST_LOG,
         ...runtimeEnvironment,
       },

@@ -60,7 +60,9 @@ export class RustFunction extends Construct {
       this.role.addToPolicy(policyStatement(grant));
       const reason = wildcardReason(this.contract, grant);
       if (reason !== undefined) {
-        Validations.of(this.role).acknowledge({ id: wildcardResourceFinding(this, grant.resolved.arn), reason });
+        Validations.of(this.role).acknowledge(
+          ...grant.resolved.arns.map((arn) => ({ id: wildcardResourceFinding(this, arn), reason })),
+        );
       }
     }
 

@@ -3,7 +3,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { PLOTS_PREFIX, RUST_LOG } from './constants';
+import { RUST_LOG } from './constants';
 import { RustFunction } from './rust-function';
 import { InvalidOptionError } from './tracker-delivery';
 
@@ -31,8 +31,12 @@ export const RECONCILE_TIMEOUT = Duration.minutes(15);
 export interface ScheduledReconcileProps extends ReconcileProps {
   readonly historyTable: dynamodb.ITable;
   readonly indexTable: dynamodb.ITable;
-  readonly bucketName: string;
-  readonly bucketArn: string;
+  /** The buckets it walks, in this order: the stack's own, then each of trackedBuckets. */
+  readonly buckets: readonly string[];
+  /** The ARN of each of `buckets`. */
+  readonly bucketArns: readonly string[];
+  /** RESERVED_PREFIXES: `bucket:prefix` entries, each reserved in its bucket only. */
+  readonly reservedPrefixes: string;
   readonly dev: boolean;
 }
 
@@ -47,7 +51,7 @@ export function reconcileEveryHours(props: ReconcileProps): number {
 
 /**
  * Reconcile in AWS: a function of its own (not the events queue's consumer, whose timeout and visibility
- * stay short) that makes the ledger agree with a listing of the tracked bucket, invoked by an EventBridge
+ * stay short) that makes the ledger agree with a listing of each tracked bucket, invoked by an EventBridge
  * Scheduler schedule every RECONCILE_TICK. Where each walk stands is a checkpoint row in the index table.
  * A finished walk logs its report and emits the drift it found and the bucket's tracked totals as metrics
  * (RECONCILE_METRICS in METRICS_NAMESPACE, dimension `Bucket`: lib/tracker-metrics.ts).
@@ -66,15 +70,15 @@ export class ScheduledReconcile extends Construct {
       environment: {
         HISTORY_TABLE: props.historyTable.tableName,
         INDEX_TABLE: props.indexTable.tableName,
-        TRACKED_BUCKETS: props.bucketName,
-        RESERVED_PREFIXES: PLOTS_PREFIX,
+        TRACKED_BUCKETS: props.buckets.join(','),
+        RESERVED_PREFIXES: props.reservedPrefixes,
         RECONCILE_EVERY: `${everyHours}h`,
         RUST_LOG,
       },
       resources: {
         historyTableArn: props.historyTable.tableArn,
         indexTableArn: props.indexTable.tableArn,
-        bucketArn: props.bucketArn,
+        trackedBucketArns: props.bucketArns,
       },
       timeout: RECONCILE_TIMEOUT,
       memorySize: 256,

@@ -10,6 +10,7 @@ import { PLOT_RENDERS_PREFIX, PLOTS_PREFIX, RUST_LOG } from './constants';
 import { removalPolicyFor } from './lambda-code';
 import { RustFunction } from './rust-function';
 import { type ReconcileProps, ScheduledReconcile } from './scheduled-reconcile';
+import { TrackedBucketRules, trackedBuckets, type TrackedBucketsProps } from './tracked-bucket-rules';
 import { TrackerAlarms } from './tracker-alarms';
 import { TrackerDashboard } from './tracker-dashboard';
 import {
@@ -21,7 +22,7 @@ import {
   visibilityTimeoutFor,
 } from './tracker-delivery';
 
-export interface SizeTrackingLambdaStackProps extends StackProps, TrackerDeliveryProps, ReconcileProps {
+export interface SizeTrackingLambdaStackProps extends StackProps, TrackerDeliveryProps, ReconcileProps, TrackedBucketsProps {
   readonly historyTable: dynamodb.ITable;
   readonly indexTable: dynamodb.ITable;
   /** A dev deployment: buckets are emptied and destroyed with the stack; otherwise retained. */
@@ -54,6 +55,12 @@ export class SizeTrackingLambdaStack extends Stack {
   readonly bucket: s3.Bucket;
   readonly bucketName: string;
   readonly bucketArn: string;
+  /** The existing buckets tracked beside the own one (trackedBuckets, checked), in their order. */
+  readonly trackedBuckets: readonly string[];
+  /** Every bucket the tracker applies and the reconcile walks: the own bucket, then trackedBuckets. */
+  readonly allTrackedBuckets: readonly string[];
+  /** The rule of each tracked bucket (none without trackedBuckets). */
+  readonly trackedBucketRules: TrackedBucketRules;
   readonly tracker: RustFunction;
   /** The queue the bucket notifies and the tracker consumes. */
   readonly eventsQueue: sqs.Queue;
@@ -73,6 +80,11 @@ export class SizeTrackingLambdaStack extends Stack {
     const removalPolicy = removalPolicyFor(props.dev);
     this.bucketName = props.bucketName ?? `s3-size-micro-${this.account}-${this.region}`;
     this.bucketArn = `arn:${this.partition}:s3:::${this.bucketName}`;
+    this.trackedBuckets = trackedBuckets(props, this.bucketName);
+    this.allTrackedBuckets = [this.bucketName, ...this.trackedBuckets];
+    const trackedBucketArns = this.allTrackedBuckets.map((name) => `arn:${this.partition}:s3:::${name}`);
+    // Each bucket's plots/ is the api's only in the own bucket: a tracked bucket's plots/ is counted.
+    const reservedPrefixes = `${this.bucketName}:${PLOTS_PREFIX}`;
 
     const accessLogs = new s3.Bucket(this, 'AccessLogs', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -107,13 +119,14 @@ export class SizeTrackingLambdaStack extends Stack {
       environment: {
         HISTORY_TABLE: props.historyTable.tableName,
         INDEX_TABLE: props.indexTable.tableName,
-        RESERVED_PREFIXES: PLOTS_PREFIX,
+        TRACKED_BUCKETS: this.allTrackedBuckets.join(','),
+        RESERVED_PREFIXES: reservedPrefixes,
         RUST_LOG,
       },
       resources: {
         historyTableArn: props.historyTable.tableArn,
         indexTableArn: props.indexTable.tableArn,
-        bucketArn: this.bucketArn,
+        trackedBucketArns,
       },
       timeout: Duration.seconds(30),
       memorySize: 256,
@@ -170,6 +183,14 @@ export class SizeTrackingLambdaStack extends Stack {
     if (!(queuePolicy instanceof sqs.CfnQueuePolicy)) throw new Error('the events queue has no queue policy');
     cfnBucket.addResourceDependency(queuePolicy);
 
+    // The existing buckets reach the same queue through EventBridge, one rule each; their notification
+    // configurations stay their owners'.
+    this.trackedBucketRules = new TrackedBucketRules(this, 'TrackedBucketRules', {
+      buckets: this.trackedBuckets,
+      eventsQueue: this.eventsQueue,
+      deadLetterQueue: this.deadLetterQueue,
+    });
+
     // The previous version's on-failure destination: S3 no longer invokes the tracker asynchronously, but
     // the queue may still hold events parked there. It stays, with its logical id, until
     // `tracker redrive` has drained it into the events queue.
@@ -188,8 +209,9 @@ export class SizeTrackingLambdaStack extends Stack {
     this.reconcile = new ScheduledReconcile(this, 'Reconcile', {
       historyTable: props.historyTable,
       indexTable: props.indexTable,
-      bucketName: this.bucketName,
-      bucketArn: this.bucketArn,
+      buckets: this.allTrackedBuckets,
+      bucketArns: trackedBucketArns,
+      reservedPrefixes,
       reconcileEveryHours: props.reconcileEveryHours,
       dev: props.dev,
     });
@@ -200,12 +222,12 @@ export class SizeTrackingLambdaStack extends Stack {
       oldestMessageAlarmMinutes: delivery.oldestMessageAlarmMinutes,
       tracker: this.tracker.function,
       reconcile: this.reconcile.function.function,
-      bucketName: this.bucketName,
+      bucketNames: this.allTrackedBuckets,
       alarmEmail: delivery.alarmEmail,
     });
 
     this.dashboard = new TrackerDashboard(this, 'Dashboard', {
-      bucketName: this.bucketName,
+      bucketNames: this.allTrackedBuckets,
       alarms: this.alarms.alarms,
     });
 

@@ -24,8 +24,11 @@ export interface TrackerAlarmsProps {
   readonly tracker: lambda.IFunction;
   /** The scheduled reconcile's function. */
   readonly reconcile: lambda.IFunction;
-  /** The tracked bucket: the `Bucket` dimension of the reconcile's metrics. */
-  readonly bucketName: string;
+  /**
+   * The buckets the reconcile walks, the stack's own first: the `Bucket` dimension of the reconcile's
+   * metrics, one drift alarm each.
+   */
+  readonly bucketNames: readonly string[];
   /** Subscribed to the topic by email when set. */
   readonly alarmEmail?: string;
 }
@@ -51,7 +54,7 @@ export const RECONCILE_ALARM_PERIOD = RECONCILE_TICK;
  * threshold (the tracker is down, throttled or failing), and an event applied later than that after it
  * happened; on the functions, a failed invocation of the
  * tracker or of the reconcile; and a finished reconcile walk that corrected keys (the ledger had drifted
- * from the bucket).
+ * from the bucket), one alarm per tracked bucket.
  *
  * The topic is encrypted with its own customer managed key: CloudWatch cannot publish to a topic under
  * the AWS managed key `alias/aws/sns`, whose policy no one can extend. The key's and the topic's policies
@@ -66,7 +69,10 @@ export class TrackerAlarms extends Construct {
   readonly deliveryLag: cloudwatch.Alarm;
   readonly trackerErrors: cloudwatch.Alarm;
   readonly reconcileErrors: cloudwatch.Alarm;
+  /** The drift alarm of the stack's own bucket. */
   readonly reconcileDrift: cloudwatch.Alarm;
+  /** The drift alarm of each bucket, by name: the own bucket's is reconcileDrift. */
+  readonly reconcileDriftByBucket: ReadonlyMap<string, cloudwatch.Alarm>;
   /** Every alarm above, each notifying the topic. */
   readonly alarms: cloudwatch.Alarm[];
 
@@ -83,7 +89,11 @@ export class TrackerAlarms extends Construct {
       reconcileErrors: `${stack.stackName}-ReconcileErrors`,
       reconcileDrift: `${stack.stackName}-ReconcileDrift`,
     };
-    const alarmArns = Object.values(names).map((name) =>
+    const [ownBucket, ...trackedBuckets] = props.bucketNames;
+    if (ownBucket === undefined) throw new Error('TrackerAlarms needs the stack\'s own bucket');
+    // The own bucket's drift alarm keeps its name; a tracked bucket's is named after the bucket (below).
+    const alarmNames = [...Object.values(names), ...trackedBuckets.map((bucket) => `${names.reconcileDrift}-${bucket}`)];
+    const alarmArns = alarmNames.map((name) =>
       stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
     );
     const fromTheseAlarms = {
@@ -186,26 +196,34 @@ export class TrackerAlarms extends Construct {
       metric: props.reconcile.metricErrors({ period: RECONCILE_ALARM_PERIOD, statistic: cloudwatch.Stats.SUM }),
       threshold: 0,
     });
-    this.reconcileDrift = aboveThreshold('ReconcileDrift', {
-      alarmName: names.reconcileDrift,
-      alarmDescription:
-        'A finished reconcile walk of the tracked bucket corrected keys (KeysCorrected > 0): the ledger had drifted from ' +
-        'the bucket (events lost or never sent) and now agrees with it again. The walk\'s report is the `bucket reconciled` ' +
-        'line in the reconcile function\'s log group; DriftBytes and DriftObjects say by how much.',
-      metric: reconcileMetric('KeysCorrected', props.bucketName, {
-        period: RECONCILE_ALARM_PERIOD,
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: 0,
-      // Emitted once per finished walk: between walks there is nothing to judge.
-    });
+    // One per bucket: its walks' KeysCorrected carry its name as the dimension Bucket.
+    const driftAlarm = (bucket: string, alarmName: string) =>
+      aboveThreshold(alarmName === names.reconcileDrift ? 'ReconcileDrift' : `ReconcileDrift-${bucket}`, {
+        alarmName,
+        alarmDescription:
+          `A finished reconcile walk of the tracked bucket${bucket === ownBucket ? '' : ` ${bucket}`} corrected keys ` +
+          '(KeysCorrected > 0): the ledger had drifted from the bucket (events lost or never sent) and now agrees with it ' +
+          'again. The walk\'s report is the `bucket reconciled` line in the reconcile function\'s log group; DriftBytes and ' +
+          'DriftObjects say by how much.',
+        metric: reconcileMetric('KeysCorrected', bucket, {
+          period: RECONCILE_ALARM_PERIOD,
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        threshold: 0,
+        // Emitted once per finished walk: between walks there is nothing to judge.
+      });
+    this.reconcileDriftByBucket = new Map([
+      [ownBucket, driftAlarm(ownBucket, names.reconcileDrift)],
+      ...trackedBuckets.map((bucket): [string, cloudwatch.Alarm] => [bucket, driftAlarm(bucket, `${names.reconcileDrift}-${bucket}`)]),
+    ]);
+    this.reconcileDrift = this.reconcileDriftByBucket.get(ownBucket) as cloudwatch.Alarm;
     this.alarms = [
       this.deadLetters,
       this.oldestMessage,
       this.deliveryLag,
       this.trackerErrors,
       this.reconcileErrors,
-      this.reconcileDrift,
+      ...this.reconcileDriftByBucket.values(),
     ];
     for (const alarm of this.alarms) {
       alarm.addAlarmAction(new actions.SnsAction(this.topic));

@@ -5,8 +5,11 @@ import { TRACKER_ERRORS_PERIOD } from './tracker-alarms';
 import { reconcileMetric, TRACKER_METRICS, trackerMetric } from './tracker-metrics';
 
 export interface TrackerDashboardProps {
-  /** The tracked bucket: the reconcile's `Bucket` dimension and S3's `BucketName`. */
-  readonly bucketName: string;
+  /**
+   * The tracked buckets, the stack's own first: each is the reconcile's `Bucket` dimension and S3's
+   * `BucketName`, and has a row of its own.
+   */
+  readonly bucketNames: readonly string[];
   /** Shown by state. */
   readonly alarms: cloudwatch.IAlarm[];
 }
@@ -30,17 +33,60 @@ export function bucketSizeExpression(bucketName: string): string {
 }
 
 const WHY_THEY_DIFFER = [
-  '### Tracked size beside S3\'s own figures',
-  'The tracked figures are the bucket\'s **current objects** outside `plots/`, as of the last finished reconcile walk. ' +
-    'S3\'s `BucketSizeBytes` (summed over its storage types) and `NumberOfObjects` also count `plots/`, the parts of ' +
-    '**incomplete multipart uploads** and **noncurrent versions** (if versioning is ever enabled), and S3 publishes them ' +
-    '**once a day**: they lag by up to a day.',
+  '### Tracked size beside S3\'s own figures, one row per bucket',
+  'The tracked figures are each bucket\'s **current objects** (in the stack\'s own bucket, those outside `plots/`), as of ' +
+    'the last finished reconcile walk. S3\'s `BucketSizeBytes` (summed over its storage types) and `NumberOfObjects` also ' +
+    'count the own bucket\'s `plots/`, the parts of **incomplete multipart uploads** and **noncurrent versions** (if ' +
+    'versioning is enabled), and S3 publishes them **once a day**: they lag by up to a day.',
 ].join('\n\n');
 
+/** The row of one bucket: its size and object count beside S3's, and the drift its walks found. */
+function bucketRow(bucket: string): cloudwatch.IWidget[] {
+  const daily = { period: STORAGE_PERIOD };
+  return [
+    new cloudwatch.GraphWidget({
+      title: `${bucket}: size (bytes), tracked vs S3, daily`,
+      width: 8,
+      left: [
+        reconcileMetric('TrackedSizeBytes', bucket, { ...daily, label: 'tracked (current objects)' }),
+        new cloudwatch.MathExpression({
+          expression: bucketSizeExpression(bucket),
+          ...daily,
+          label: 'S3 BucketSizeBytes (all storage classes)',
+        }),
+      ],
+    }),
+    new cloudwatch.GraphWidget({
+      title: `${bucket}: objects, tracked vs S3, daily`,
+      width: 8,
+      left: [
+        reconcileMetric('TrackedObjectCount', bucket, { ...daily, label: 'tracked (current objects)' }),
+        new cloudwatch.Metric({
+          namespace: 'AWS/S3',
+          metricName: 'NumberOfObjects',
+          dimensionsMap: { BucketName: bucket, StorageType: 'AllStorageTypes' },
+          statistic: cloudwatch.Stats.AVERAGE,
+          ...daily,
+          label: 'S3 NumberOfObjects',
+        }),
+      ],
+    }),
+    new cloudwatch.GraphWidget({
+      title: `${bucket}: reconcile drift per finished walk (listed minus tracked)`,
+      width: 8,
+      left: [
+        reconcileMetric('KeysCorrected', bucket, { period: DRIFT_PERIOD }),
+        reconcileMetric('DriftObjects', bucket, { period: DRIFT_PERIOD }),
+      ],
+      right: [reconcileMetric('DriftBytes', bucket, { period: DRIFT_PERIOD })],
+    }),
+  ];
+}
+
 /**
- * A CloudWatch dashboard of the tracked bucket: the tracked size and object count (from the reconcile's
- * metrics) beside S3's daily storage metrics for the same bucket, the tracker's record counts, the drift
- * the reconcile walks found, and the alarms. It opens on DASHBOARD_RANGE, each graph at its own period.
+ * A CloudWatch dashboard of the tracked buckets: for each bucket a row of its tracked size and object count
+ * (from the reconcile's metrics) beside S3's daily storage metrics for the same bucket, and the drift its
+ * reconcile walks found; then the tracker's record counts and the alarms. It opens on DASHBOARD_RANGE, each graph at its own period.
  *
  * Named after the stack and the region: a dashboard's name is unique in the account, across regions.
  */
@@ -54,8 +100,6 @@ export class TrackerDashboard extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     this.dashboardName = `${stack.stackName}-${stack.region}`;
-    const bucket = props.bucketName;
-    const daily = { period: STORAGE_PERIOD };
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: this.dashboardName,
@@ -64,49 +108,12 @@ export class TrackerDashboard extends Construct {
       periodOverride: cloudwatch.PeriodOverride.INHERIT,
       widgets: [
         [new cloudwatch.TextWidget({ markdown: WHY_THEY_DIFFER, width: 24, height: 3 })],
+        ...props.bucketNames.map(bucketRow),
         [
           new cloudwatch.GraphWidget({
-            title: 'Size (bytes): tracked vs S3, daily',
-            width: 12,
-            left: [
-              reconcileMetric('TrackedSizeBytes', bucket, { ...daily, label: 'tracked (current objects)' }),
-              new cloudwatch.MathExpression({
-                expression: bucketSizeExpression(bucket),
-                ...daily,
-                label: 'S3 BucketSizeBytes (all storage classes)',
-              }),
-            ],
-          }),
-          new cloudwatch.GraphWidget({
-            title: 'Objects: tracked vs S3, daily',
-            width: 12,
-            left: [
-              reconcileMetric('TrackedObjectCount', bucket, { ...daily, label: 'tracked (current objects)' }),
-              new cloudwatch.Metric({
-                namespace: 'AWS/S3',
-                metricName: 'NumberOfObjects',
-                dimensionsMap: { BucketName: bucket, StorageType: 'AllStorageTypes' },
-                statistic: cloudwatch.Stats.AVERAGE,
-                ...daily,
-                label: 'S3 NumberOfObjects',
-              }),
-            ],
-          }),
-        ],
-        [
-          new cloudwatch.GraphWidget({
-            title: `Tracker records (sum per ${TRACKER_ERRORS_PERIOD.toMinutes()} min)`,
-            width: 12,
+            title: `Tracker records, all buckets (sum per ${TRACKER_ERRORS_PERIOD.toMinutes()} min)`,
+            width: 24,
             left: TRACKER_METRICS.map((name) => trackerMetric(name, { period: TRACKER_ERRORS_PERIOD })),
-          }),
-          new cloudwatch.GraphWidget({
-            title: 'Reconcile drift per finished walk (listed minus tracked)',
-            width: 12,
-            left: [
-              reconcileMetric('KeysCorrected', bucket, { period: DRIFT_PERIOD }),
-              reconcileMetric('DriftObjects', bucket, { period: DRIFT_PERIOD }),
-            ],
-            right: [reconcileMetric('DriftBytes', bucket, { period: DRIFT_PERIOD })],
           }),
         ],
         [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: props.alarms, width: 24 })],

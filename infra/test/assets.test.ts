@@ -142,6 +142,7 @@ const NO_DELIVERY_OPTIONS = {
   apiReservedConcurrency: undefined,
   alarmEmail: undefined,
   apiAuth: undefined,
+  trackedBuckets: undefined,
 };
 
 describe('app options from context', () => {

@@ -72,10 +72,10 @@ describe('grants derived from the calls', () => {
       arns,
     );
     assert.deepEqual(
-      grants.map((g) => [g.resource, g.actions, g.resolved.arn, g.resolved.conditions]),
+      grants.map((g) => [g.resource, g.actions, g.resolved.arns, g.resolved.conditions]),
       [
-        ['plotObjects', ['s3:GetObject'], 'arn:bucket/plots/*', undefined],
-        ['bucketPlotsPrefix', ['s3:ListBucket'], 'arn:bucket', { StringLike: { 's3:prefix': 'plots/*' } }],
+        ['plotObjects', ['s3:GetObject'], ['arn:bucket/plots/*'], undefined],
+        ['bucketPlotsPrefix', ['s3:ListBucket'], ['arn:bucket'], { StringLike: { 's3:prefix': 'plots/*' } }],
       ],
     );
   });
@@ -108,8 +108,8 @@ describe('grants derived from the calls', () => {
       ]),
       arns,
     );
-    assert.deepEqual(grants.map((g) => [g.resource, g.actions, g.resolved.arn]), [
-      ['indexTable', ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'], 'arn:index'],
+    assert.deepEqual(grants.map((g) => [g.resource, g.actions, g.resolved.arns]), [
+      ['indexTable', ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'], ['arn:index']],
     ]);
     assert.throws(
       () => grantsFor(withCalls([{ operation: 'dynamodb:DeleteItem', actions: ['dynamodb:DeleteItem'], resources: ['historyGsi'] }]), arns),
@@ -120,6 +120,22 @@ describe('grants derived from the calls', () => {
   test('an action lib/grants.ts does not know is refused rather than granted blindly', () => {
     const contract = withCalls([{ operation: 'dynamodb:Scan', actions: ['dynamodb:Scan'], resources: ['indexTable'] }]);
     assert.throws(() => grantsFor(contract, arns), /add dynamodb:Scan to ACTION_RESOURCE_TYPES/);
+  });
+
+  test('a resource of several buckets resolves to each of them in one grant, objects one wildcard per bucket', () => {
+    const tracked = { ...arns, trackedBucketArns: ['arn:own', 'arn:a', 'arn:b'] };
+    const grants = grantsFor(
+      withCalls([{ operation: 's3:HeadObject', actions: ['s3:GetObject', 's3:ListBucket'], resources: ['trackedObjects', 'trackedBuckets'] }]),
+      tracked,
+    );
+    assert.deepEqual(grants.map((g) => [g.resource, g.actions, g.resolved.arns]), [
+      ['trackedObjects', ['s3:GetObject'], ['arn:own/*', 'arn:a/*', 'arn:b/*']],
+      ['trackedBuckets', ['s3:ListBucket'], ['arn:own', 'arn:a', 'arn:b']],
+    ]);
+    assert.throws(
+      () => grantsFor(functionContract('reconcile'), { ...arns, trackedBucketArns: [] }),
+      /reconcile s3:ListObjectsV2: trackedBuckets: .*trackedBucketArns/,
+    );
   });
 
   test('a resource whose ARN the stack did not pass is refused', () => {

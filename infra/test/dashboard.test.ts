@@ -23,7 +23,7 @@ describe('SizeTrackingLambdaStack: the dashboard', () => {
   });
 
   test('the tracked size beside S3\'s BucketSizeBytes of the same bucket, summed over its storage types, daily', () => {
-    const size = widget('Size (bytes): tracked vs S3, daily');
+    const size = widget(`${BUCKET_NAME}: size (bytes), tracked vs S3, daily`);
     assert.deepEqual(size.metrics, [
       bucket('TrackedSizeBytes', { label: 'tracked (current objects)', period: 86400, stat: 'Maximum' }),
       [
@@ -37,7 +37,7 @@ describe('SizeTrackingLambdaStack: the dashboard', () => {
   });
 
   test('the tracked object count beside S3\'s NumberOfObjects (AllStorageTypes), daily', () => {
-    const objects = widget('Objects: tracked vs S3, daily');
+    const objects = widget(`${BUCKET_NAME}: objects, tracked vs S3, daily`);
     assert.deepEqual(objects.metrics, [
       bucket('TrackedObjectCount', { label: 'tracked (current objects)', period: 86400, stat: 'Maximum' }),
       // Average is the dashboard's default statistic, so it is not written out.
@@ -54,7 +54,7 @@ describe('SizeTrackingLambdaStack: the dashboard', () => {
 
   test('the tracker\'s record counts (no dimension), summed per 5 minutes', () => {
     // 300 s is the dashboard's default period, so it is not written out.
-    assert.deepEqual(widget('Tracker records (sum per 5 min)').metrics, [
+    assert.deepEqual(widget('Tracker records, all buckets (sum per 5 min)').metrics, [
       ['s3-size-micro/tracker', 'RecordsApplied', { stat: 'Sum' }],
       ['s3-size-micro/tracker', 'RecordsSkipped', { stat: 'Sum' }],
       ['s3-size-micro/tracker', 'RecordsParked', { stat: 'Sum' }],
@@ -63,7 +63,7 @@ describe('SizeTrackingLambdaStack: the dashboard', () => {
   });
 
   test('the drift each finished walk found, for the tracked bucket', () => {
-    assert.deepEqual(widget('Reconcile drift per finished walk (listed minus tracked)').metrics, [
+    assert.deepEqual(widget(`${BUCKET_NAME}: reconcile drift per finished walk (listed minus tracked)`).metrics, [
       bucket('KeysCorrected', { period: 900, stat: 'Maximum' }),
       bucket('DriftObjects', { period: 900, stat: 'Maximum' }),
       bucket('DriftBytes', { period: 900, stat: 'Maximum', yAxis: 'right' }),

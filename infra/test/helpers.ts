@@ -10,8 +10,9 @@ import { writeStubAssets } from '../scripts/stub-assets';
 export const INFRA_DIR = path.resolve(__dirname, '..');
 
 /**
- * Every variant of the app a user can deploy: the default, data retained, the api on native lambda_http, and
- * the api protected by each authorization (with a WAF rate limit and its concurrency bounded).
+ * Every variant of the app a user can deploy: the default, data retained, the api on native lambda_http, the
+ * api protected by each authorization (with a WAF rate limit and its concurrency bounded), and existing
+ * buckets tracked beside the own one.
  */
 export const VARIANTS: Record<string, S3SizeMicroOptions> = {
   'dev, web adapter': { dev: true },
@@ -19,6 +20,7 @@ export const VARIANTS: Record<string, S3SizeMicroOptions> = {
   'dev, native lambda_http': { dev: true, webAdapter: false },
   'dev, api key, WAF, api concurrency reserved': { dev: true, apiAuth: 'apiKey', wafRateLimit: 1000, apiReservedConcurrency: 10 },
   'dev, IAM authorization': { dev: true, apiAuth: 'iam' },
+  'dev, two existing buckets tracked': { dev: true, trackedBuckets: ['bucket-a', 'logs.example-b'] },
 };
 
 /**

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Template } from 'aws-cdk-lib/assertions';
+import type { S3SizeMicroOptions } from '../lib/app';
 import { RESOLVABLE_RESOURCES } from '../lib/grants';
 import {
   asArray,
@@ -24,8 +25,17 @@ const templatesOf = (s: Synthesized): Record<string, Template> => ({
   DriverLambdaStack: s.driver,
 });
 
-/** The only wildcard resources granted anywhere: object keys, scoped to the bucket (and plots/ for the api). */
-const NAMED_WILDCARDS = [`${BUCKET_ARN}/plots/*`, `${BUCKET_ARN}/*`];
+/** The ARN of a bucket named in trackedBuckets, as the templates read it. */
+const trackedBucketArn = (name: string) => `arn:<AWS::Partition>:s3:::${name}`;
+
+/** Every bucket the functions may touch: the stack's own, then each of trackedBuckets. */
+const bucketArnsOf = (options: S3SizeMicroOptions) => [BUCKET_ARN, ...(options.trackedBuckets ?? []).map(trackedBucketArn)];
+
+/**
+ * The only wildcard resources granted anywhere: object keys, scoped to the own bucket (and plots/ for the api)
+ * or to a tracked bucket.
+ */
+const namedWildcards = (options: S3SizeMicroOptions) => [`${BUCKET_ARN}/plots/*`, ...bucketArnsOf(options).map((arn) => `${arn}/*`)];
 
 interface ContractCall {
   operation: string;
@@ -46,16 +56,19 @@ const grant = (action: string, resource: string, condition?: unknown) =>
  * The symbolic resources of contract/functions.json as they read in the synthesized templates (see its
  * `resources` section), written out here rather than taken from lib/grants.ts, which is under test.
  */
-function contractResources(s: Synthesized): Record<string, { arn: string; condition?: unknown }> {
+function contractResources(s: Synthesized, options: S3SizeMicroOptions): Record<string, { arns: string[]; condition?: unknown }> {
   const history = `<${logicalIdOf(s.stacks.storage, s.stacks.storage.historyTable)}.Arn>`;
+  const buckets = bucketArnsOf(options);
   return {
-    indexTable: { arn: `<${logicalIdOf(s.stacks.storage, s.stacks.storage.indexTable)}.Arn>` },
-    historyTable: { arn: history },
-    historyGsi: { arn: `${history}/index/${historyGsi}` },
-    bucket: { arn: BUCKET_ARN },
-    bucketPlotsPrefix: { arn: BUCKET_ARN, condition: { StringLike: { 's3:prefix': 'plots/*' } } },
-    bucketObjects: { arn: `${BUCKET_ARN}/*` },
-    plotObjects: { arn: `${BUCKET_ARN}/plots/*` },
+    indexTable: { arns: [`<${logicalIdOf(s.stacks.storage, s.stacks.storage.indexTable)}.Arn>`] },
+    historyTable: { arns: [history] },
+    historyGsi: { arns: [`${history}/index/${historyGsi}`] },
+    bucket: { arns: [BUCKET_ARN] },
+    bucketPlotsPrefix: { arns: [BUCKET_ARN], condition: { StringLike: { 's3:prefix': 'plots/*' } } },
+    bucketObjects: { arns: [`${BUCKET_ARN}/*`] },
+    plotObjects: { arns: [`${BUCKET_ARN}/plots/*`] },
+    trackedBuckets: { arns: buckets },
+    trackedObjects: { arns: buckets.map((arn) => `${arn}/*`) },
   };
 }
 
@@ -69,7 +82,8 @@ for (const [name, options] of Object.entries(VARIANTS)) {
   const synthesized = synthesize(options);
 
   describe(`each function's grants are its calls in contract/functions.json (${name})`, () => {
-    const resources = contractResources(synthesized);
+    const resources = contractResources(synthesized, options);
+    const bucketArns = bucketArnsOf(options);
     const resolve = (resource: string) => {
       const resolved = resources[resource];
       if (!resolved) throw new Error(`the test does not know the contract resource ${resource}`);
@@ -117,15 +131,16 @@ for (const [name, options] of Object.entries(VARIANTS)) {
         const needed = (g: string) =>
           calls[fn].some((call) =>
             call.actions.some((action) =>
-              call.resources.some((r) => grant(action, resolve(r).arn, resolve(r).condition) === g),
+              call.resources.some((r) => resolve(r).arns.some((arn) => grant(action, arn, resolve(r).condition) === g)),
             ),
           );
         assert.deepEqual(fromCalls.filter((g) => !needed(g)), [], 'granted, but no call in the contract needs it');
       });
 
       test(`${fn}: every call is granted: each of its actions on one of its resources, each resource for one of its actions`, () => {
+        // A resource of several ARNs (trackedBuckets) is granted when each of its ARNs is.
         const has = (action: string, resource: string) =>
-          granted.has(grant(action, resolve(resource).arn, resolve(resource).condition));
+          resolve(resource).arns.every((arn) => granted.has(grant(action, arn, resolve(resource).condition)));
         const missing = calls[fn].flatMap((call) => [
           ...call.actions
             .filter((action) => !call.resources.some((r) => has(action, r)))
@@ -140,8 +155,8 @@ for (const [name, options] of Object.entries(VARIANTS)) {
       test(`${fn}: each action only on the kind of resource it applies to (bucket, object, table, index)`, () => {
         const wrong = fromCalls.filter((g) => {
           const [action, , resource] = g.split(' ');
-          const isObject = resource.startsWith(`${BUCKET_ARN}/`);
-          if (action === 's3:ListBucket') return resource !== BUCKET_ARN;
+          const isObject = bucketArns.some((arn) => resource.startsWith(`${arn}/`));
+          if (action === 's3:ListBucket') return !bucketArns.includes(resource);
           if (action.startsWith('s3:')) return !isObject;
           return resource.includes('/index/') && action !== 'dynamodb:Query';
         });
@@ -169,7 +184,7 @@ for (const [name, options] of Object.entries(VARIANTS)) {
           for (const resource of s.resources) {
             assert.notEqual(resource, '*', `${stackName}/${s.holder}`);
             if (resource.includes('*')) {
-              assert.ok(NAMED_WILDCARDS.includes(resource), `${stackName}/${s.holder} grants ${resource}`);
+              assert.ok(namedWildcards(options).includes(resource), `${stackName}/${s.holder} grants ${resource}`);
             }
           }
         }

@@ -31,14 +31,24 @@ const ACKNOWLEDGED = [
 
 /**
  * The acknowledgements of one variant: a web ACL on the stage (wafRateLimit) leaves nothing for APIG3 to
- * find, and AWS_IAM authorization (apiAuth iam) nothing for APIG4.
+ * find, AWS_IAM authorization (apiAuth iam) nothing for APIG4, and each tracked bucket adds its objects'
+ * wildcard to the tracker's and the reconcile's roles.
  */
 function acknowledgedFor(options: S3SizeMicroOptions): string[] {
-  return ACKNOWLEDGED.filter(
-    (ack) =>
-      !(options.wafRateLimit !== undefined && ack.endsWith(' AwsSolutions-APIG3')) &&
-      !(options.apiAuth === 'iam' && ack.endsWith(' AwsSolutions-APIG4')),
+  // The tracker and the reconcile read the keys of each tracked bucket too: one wildcard, one reason, each.
+  const trackedObjects = (options.trackedBuckets ?? []).flatMap((bucket) =>
+    ['SizeTrackingLambdaStack/Tracker/Role', 'SizeTrackingLambdaStack/Reconcile/Function/Role'].map(
+      (role) => `${role} AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${bucket}/*]`,
+    ),
   );
+  return [
+    ...ACKNOWLEDGED.filter(
+      (ack) =>
+        !(options.wafRateLimit !== undefined && ack.endsWith(' AwsSolutions-APIG3')) &&
+        !(options.apiAuth === 'iam' && ack.endsWith(' AwsSolutions-APIG4')),
+    ),
+    ...trackedObjects,
+  ].sort();
 }
 
 /** Acknowledgements recorded on the construct tree: path, id (without the `Annotation::` prefix), reason. */

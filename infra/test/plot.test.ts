@@ -24,6 +24,7 @@ describe('PlotLambdaStack', () => {
     BUCKET_NAME,
     HISTORY_TABLE: `<${historyId}>`,
     HISTORY_GSI: 'by-size',
+    TRACKED_BUCKETS: BUCKET_NAME,
     RUST_LOG: 'info',
   };
 

@@ -23,10 +23,10 @@ describe('SizeTrackingLambdaStack: the scheduled reconcile', () => {
     assert.deepEqual(mapping.Properties.FunctionName, { Ref: logicalIdOf(stack, stack.tracker.function) }, 'only the tracker consumes the queue');
   });
 
-  test('it walks the tracked bucket, outside plots/, with a new walk a day after the last began', () => {
+  test('it walks the tracked bucket, outside its plots/, with a new walk a day after the last began', () => {
     const vars = reconcile.Properties.Environment.Variables;
     assert.equal(flat(vars.TRACKED_BUCKETS), BUCKET_NAME);
-    assert.equal(vars.RESERVED_PREFIXES, 'plots/');
+    assert.equal(flat(vars.RESERVED_PREFIXES), `${BUCKET_NAME}:plots/`);
     assert.equal(vars.RECONCILE_EVERY, `${RECONCILE_DEFAULTS.reconcileEveryHours}h`);
   });
 

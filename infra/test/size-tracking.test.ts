@@ -110,14 +110,15 @@ describe('SizeTrackingLambdaStack', () => {
     });
   });
 
-  test('tracker environment: both tables and the reserved prefix (the bucket comes with each event)', () => {
+  test('tracker environment: both tables, the bucket it applies and the prefix reserved in it', () => {
     const env = Object.fromEntries(
       Object.entries<any>(tracker.Properties.Environment.Variables).map(([k, v]) => [k, deref(flat(v), dev)]),
     );
     assert.deepEqual(env, {
       HISTORY_TABLE: `<${logicalIdOf(dev.stacks.storage, dev.stacks.storage.historyTable)}>`,
       INDEX_TABLE: `<${logicalIdOf(dev.stacks.storage, dev.stacks.storage.indexTable)}>`,
-      RESERVED_PREFIXES: 'plots/',
+      TRACKED_BUCKETS: BUCKET_NAME,
+      RESERVED_PREFIXES: `${BUCKET_NAME}:plots/`,
       RUST_LOG: 'info',
     });
   });
