@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
+use crate::api_auth::AuthContext;
 use crate::options::{Cli, CliOptions};
 use crate::run::run;
 use crate::s3::S3;
@@ -19,7 +20,9 @@ pub fn parse() -> CliOptions {
 pub async fn main() -> ExitCode {
     let cli = parse();
     let s3 = S3::connect(&cli.endpoint).await;
-    let result = run(&s3, &cli.options, |progress| {
+    // The api's key is read, and its requests signed, with the usual AWS configuration.
+    let auth = AuthContext::new(&startup::sdk_config().await);
+    let result = run(&s3, &auth, &cli.options, |progress| {
         if !cli.json {
             for line in progress.lines() {
                 println!("{line}");

@@ -36,6 +36,14 @@ pub enum DriverError {
     #[error("the Plot API answered {status}: {message}")]
     ApiStatus { status: u16, message: String },
 
+    /// The API key's value could not be read from API Gateway (`apiAuth=apiKey`).
+    #[error("cannot read the value of the Plot API's key {id} from API Gateway: {reason}")]
+    ApiKey { id: String, reason: String },
+
+    /// A request to the Plot API could not be signed (`apiAuth=iam`).
+    #[error("cannot sign the request to the Plot API: {reason}")]
+    ApiSigning { reason: String },
+
     /// The Plot API answered 2xx with a body that is not the plot answer.
     #[error("the Plot API at {url} answered with an unreadable body: {reason}")]
     ApiBody { url: String, reason: String },
@@ -73,6 +81,8 @@ impl DriverError {
             Self::ApiUnreachable { .. } => "PlotApiUnreachable",
             Self::ApiStatus { .. } => "PlotApiError",
             Self::ApiBody { .. } => "PlotApiBadAnswer",
+            Self::ApiKey { .. } => "PlotApiKeyUnreadable",
+            Self::ApiSigning { .. } => "PlotApiUnsigned",
             Self::S3Unreachable { .. } => "S3Unreachable",
             Self::BucketMissing { .. } => "BucketMissing",
             Self::S3 { .. } => "S3Error",

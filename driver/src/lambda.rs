@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 
+use crate::api_auth::AuthContext;
 use crate::error::DriverError;
 use crate::options::{Event, LambdaEnv};
 use crate::report::Summary;
@@ -19,6 +20,7 @@ pub const MARGIN: Duration = Duration::from_secs(20);
 /// finish in it is refused before it changes anything.
 pub async fn handle(
     s3: &S3,
+    auth: &AuthContext,
     env: &LambdaEnv,
     payload: serde_json::Value,
     time_left: Option<Duration>,
@@ -28,7 +30,7 @@ pub async fn handle(
     if let Some(left) = time_left.filter(|left| *left < needed) {
         return Err(DriverError::NotEnoughTime { needed_s: needed.as_secs(), left_s: left.as_secs() });
     }
-    run(s3, &options, |progress| {
+    run(s3, auth, &options, |progress| {
         for line in progress.lines() {
             tracing::info!("{line}");
         }
@@ -37,11 +39,11 @@ pub async fn handle(
 }
 
 /// Serves invocations until the runtime stops.
-pub async fn serve(s3: S3, env: LambdaEnv) -> Result<(), lambda_runtime::Error> {
-    let (s3, env) = (&s3, &env);
+pub async fn serve(s3: S3, auth: AuthContext, env: LambdaEnv) -> Result<(), lambda_runtime::Error> {
+    let (s3, auth, env) = (&s3, &auth, &env);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
         let time_left = remaining(event.context.deadline);
-        handle(s3, env, event.payload, time_left)
+        handle(s3, auth, env, event.payload, time_left)
             .await
             .inspect_err(|error| {
                 if error.is_callers_mistake() {

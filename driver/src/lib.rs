@@ -5,6 +5,7 @@
 //! It runs as a command line (against the local stack by default) and as a Lambda function; both share
 //! [`run::run`] and answer the same [`Summary`].
 
+pub mod api_auth;
 pub mod cli;
 pub mod error;
 pub mod lambda;
@@ -15,6 +16,7 @@ pub mod run;
 pub mod s3;
 pub mod scenario;
 
+pub use api_auth::{ApiAuth, ApiAuthChoice, ApiAuthMode, AuthContext};
 pub use error::{DriverError, InvalidOption};
 pub use options::{Cli, CliOptions, Event, LambdaEnv, Options};
 pub use plot_api::{PlotAnswer, PlotApi, WindowAnswer};

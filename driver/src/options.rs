@@ -8,6 +8,7 @@ use domain::BucketName;
 use reqwest::Url;
 use serde::Deserialize;
 
+use crate::api_auth::{ApiAuthChoice, ApiAuthMode};
 use crate::error::{DriverError, InvalidOption};
 use crate::s3::S3Endpoint;
 use crate::scenario::{Scenario, Step, classic_steps};
@@ -23,6 +24,8 @@ pub use domain::MAX_WINDOW_SECONDS;
 pub struct Options {
     /// The Plot API's base URL (it may end with a stage path such as `/dev/`).
     pub api_url: Url,
+    /// How the driver is let in by a protected api.
+    pub api_auth: ApiAuthChoice,
     pub bucket: BucketName,
     /// The pause after each step (so each change becomes its own sample, seconds apart).
     pub sleep: Duration,
@@ -40,6 +43,16 @@ pub struct Cli {
     /// The Plot API's base URL (an API Gateway stage URL such as https://…/dev/ works too).
     #[arg(long, env = "PLOT_API_URL", value_name = "URL", default_value = startup::local::API_URL, value_parser = parse_api_url)]
     pub api_url: Url,
+
+    /// How a protected Plot API lets the driver in: none; api-key (the deployment's apiAuth=apiKey: the
+    /// key's value is read from API Gateway by --api-key-id); iam (apiAuth=iam: each request is signed with
+    /// SigV4 with the AWS credentials).
+    #[arg(long, env = "PLOT_API_AUTH", value_name = "none|api-key|iam")]
+    pub api_auth: Option<ApiAuthMode>,
+
+    /// The id of the Plot API's key (the ApiKeyId output); implies --api-auth api-key.
+    #[arg(long, env = "PLOT_API_KEY_ID", value_name = "ID")]
+    pub api_key_id: Option<String>,
 
     /// The S3 endpoint, or `aws` for AWS's own with the standard AWS variables. The local stack's endpoint
     /// (and any endpoint when no AWS credentials are set) is signed with the local stack's credentials.
@@ -87,9 +100,12 @@ impl Cli {
     pub fn into_options(self) -> Result<CliOptions, InvalidOption> {
         let steps = if self.steps.is_empty() { classic_steps() } else { self.steps };
         let scenario = Scenario::new(&self.prefix, steps)?;
+        let api_auth = ApiAuthChoice::new(self.api_auth, self.api_key_id.as_deref())
+            .map_err(|reason| InvalidOption::new("--api-auth", reason))?;
         Ok(CliOptions {
             options: Options {
                 api_url: self.api_url,
+                api_auth,
                 bucket: self.bucket,
                 sleep: self.sleep,
                 window: self.window,
@@ -179,17 +195,25 @@ pub struct Event {
     pub steps: Option<Vec<Step>>,
 }
 
-/// What the Lambda function reads from its environment: `BUCKET_NAME` and `PLOT_API_URL` (both required).
+/// What the Lambda function reads from its environment: `BUCKET_NAME` and `PLOT_API_URL` (both required),
+/// and how a protected api lets it in, `PLOT_API_AUTH` (`none`, `api-key`, `iam`) and `PLOT_API_KEY_ID`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LambdaEnv {
     pub bucket: Option<String>,
     pub api_url: Option<String>,
+    pub api_auth: Option<String>,
+    pub api_key_id: Option<String>,
 }
 
 impl LambdaEnv {
-    /// Reads both; a missing or bad one fails each invocation, naming it (see [`Event::into_options`]).
+    /// Reads them all; a missing or bad one fails each invocation, naming it (see [`Event::into_options`]).
     pub fn read(env: &settings::Env) -> Self {
-        Self { bucket: env.optional("BUCKET_NAME"), api_url: env.optional("PLOT_API_URL") }
+        Self {
+            bucket: env.optional("BUCKET_NAME"),
+            api_url: env.optional("PLOT_API_URL"),
+            api_auth: env.optional("PLOT_API_AUTH"),
+            api_key_id: env.optional("PLOT_API_KEY_ID"),
+        }
     }
 
     pub fn from_env() -> Self {
@@ -215,6 +239,14 @@ impl Event {
             .map_err(|reason| DriverError::Setting { variable: "BUCKET_NAME", reason })?;
         let api_url = parse_api_url(&setting("PLOT_API_URL", &env.api_url)?)
             .map_err(|reason| DriverError::Setting { variable: "PLOT_API_URL", reason })?;
+        let mode = env
+            .api_auth
+            .as_deref()
+            .map(str::parse::<ApiAuthMode>)
+            .transpose()
+            .map_err(|reason| DriverError::Setting { variable: "PLOT_API_AUTH", reason })?;
+        let api_auth = ApiAuthChoice::new(mode, env.api_key_id.as_deref())
+            .map_err(|reason| DriverError::Setting { variable: "PLOT_API_KEY_ID", reason })?;
 
         let sleep = match (self.sleep, self.sleep_ms) {
             (Some(_), Some(_)) => {
@@ -231,6 +263,6 @@ impl Event {
         };
         let steps = self.steps.unwrap_or_else(classic_steps);
         let scenario = Scenario::new(self.prefix.as_deref().unwrap_or_default(), steps)?;
-        Ok(Options { api_url, bucket, sleep, window, scenario })
+        Ok(Options { api_url, api_auth, bucket, sleep, window, scenario })
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
 
+use crate::api_auth::ApiAuth;
 use crate::error::{DriverError, transport_cause};
 
 /// How long the plot request may take (API Gateway gives up after 29 s).
@@ -69,17 +70,24 @@ struct ErrorBody {
 pub struct PlotApi {
     base: Url,
     http: reqwest::Client,
+    auth: ApiAuth,
 }
 
 impl PlotApi {
+    /// The api at `base`, open to anyone.
     pub fn new(base: Url) -> Self {
+        Self::with_auth(base, ApiAuth::None)
+    }
+
+    /// The api at `base`, each request carrying what `auth` says.
+    pub fn with_auth(base: Url, auth: ApiAuth) -> Self {
         let mut base = base;
         let path = format!("{}/", base.path().trim_end_matches('/'));
         base.set_path(&path);
         base.set_query(None);
         base.set_fragment(None);
         let http = reqwest::Client::builder().timeout(PLOT_TIMEOUT).build().expect("a default HTTP client");
-        Self { base, http }
+        Self { base, http, auth }
     }
 
     /// The base URL as messages show it (no trailing slash).
@@ -95,13 +103,14 @@ impl PlotApi {
     /// Fails when nothing answers at the api's address. Any HTTP answer, whatever its status, counts as
     /// reachable: this only checks the connection (through `GET healthz`), before the bucket is changed.
     pub async fn check_reachable(&self) -> Result<(), DriverError> {
-        self.http
-            .get(self.url("healthz"))
-            .timeout(PROBE_TIMEOUT)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|error| self.unreachable(&error))
+        self.send(self.http.get(self.url("healthz")).timeout(PROBE_TIMEOUT)).await.map(drop)
+    }
+
+    /// Sends `request` with what lets it in.
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, DriverError> {
+        let mut request = request.build().map_err(|error| self.unreachable(&error))?;
+        self.auth.authorize(&mut request).await?;
+        self.http.execute(request).await.map_err(|error| self.unreachable(&error))
     }
 
     /// `GET plot?window=N&bucket=B` with `Accept: application/json`.
@@ -126,13 +135,13 @@ impl PlotApi {
         query: &[(&str, String)],
     ) -> Result<T, DriverError> {
         let response = self
-            .http
-            .get(self.url(path))
-            .query(query)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|error| self.unreachable(&error))?;
+            .send(
+                self.http
+                    .get(self.url(path))
+                    .query(query)
+                    .header(reqwest::header::ACCEPT, "application/json"),
+            )
+            .await?;
         let status = response.status();
         let body = response.bytes().await.map_err(|error| DriverError::ApiBody {
             url: self.base().to_owned(),

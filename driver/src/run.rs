@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::api_auth::{ApiAuth, AuthContext};
 use crate::error::DriverError;
 use crate::options::Options;
 use crate::plot_api::PlotApi;
@@ -11,16 +12,18 @@ use crate::scenario::{Expectation, Step};
 
 /// Runs `options` against `s3`, telling `progress` as it goes.
 ///
-/// Before changing anything it lists the bucket (the baseline; a missing bucket or an unreachable
+/// Before changing anything it makes ready what lets it into a protected api (`auth` reads the API key or
+/// holds the credentials to sign with), lists the bucket (the baseline; a missing bucket or an unreachable
 /// endpoint fails here) and checks that the api answers at all. A failure later stops the run where it
 /// is: the steps already taken stay, and nothing is cleaned up beyond what the scenario's own steps do.
 pub async fn run(
     s3: &S3,
+    auth: &AuthContext,
     options: &Options,
     mut progress: impl FnMut(Progress<'_>),
 ) -> Result<Summary, DriverError> {
     let bucket = options.bucket.as_str();
-    let api = PlotApi::new(options.api_url.clone());
+    let api = PlotApi::with_auth(options.api_url.clone(), ApiAuth::resolve(&options.api_auth, auth).await?);
     let steps = options.scenario.steps();
 
     let mut expectation = Expectation::new(&options.scenario);

@@ -23,23 +23,24 @@ async fn classic_scenario_on_an_empty_bucket() {
 
     let mut observed = Vec::new();
     let mut lines = Vec::new();
-    let summary = driver::run(&common::moto_s3().await, &options, |progress| {
-        lines.extend(progress.lines());
-        if let Progress::Step { report, .. } = progress {
-            // What the bucket holds right now, while the driver sleeps; recorded as the api's sample.
-            let actual = tokio::task::block_in_place(|| {
-                tokio::runtime::Handle::current().block_on(common::tracked_totals(&client, &bucket))
-            });
-            observed.push((report.expected(), actual));
-            api.samples.lock().unwrap().push(ApiSample {
-                ts: common::now_ms(),
-                size_bytes: actual.size_bytes,
-                object_count: actual.object_count,
-            });
-        }
-    })
-    .await
-    .expect("the run succeeds");
+    let summary =
+        driver::run(&common::moto_s3().await, &driver::AuthContext::default(), &options, |progress| {
+            lines.extend(progress.lines());
+            if let Progress::Step { report, .. } = progress {
+                // What the bucket holds right now, while the driver sleeps; recorded as the api's sample.
+                let actual = tokio::task::block_in_place(|| {
+                    tokio::runtime::Handle::current().block_on(common::tracked_totals(&client, &bucket))
+                });
+                observed.push((report.expected(), actual));
+                api.samples.lock().unwrap().push(ApiSample {
+                    ts: common::now_ms(),
+                    size_bytes: actual.size_bytes,
+                    object_count: actual.object_count,
+                });
+            }
+        })
+        .await
+        .expect("the run succeeds");
 
     let expected = [totals(18, 1), totals(27, 1), totals(0, 0), totals(2, 1)];
     assert_eq!(observed.iter().map(|(expected, _)| *expected).collect::<Vec<_>>(), expected);
@@ -105,7 +106,9 @@ async fn baseline_counts_existing_objects_and_prefix_applies() {
     let steps = vec![Step::put("old.txt", "abc"), Step::put("new.txt", "hello"), Step::delete("old.txt")];
     let options = common::options(&bucket, &api.base, Scenario::new("runs/1/", steps).unwrap());
 
-    let summary = driver::run(&common::moto_s3().await, &options, |_| {}).await.unwrap();
+    let summary = driver::run(&common::moto_s3().await, &driver::AuthContext::default(), &options, |_| {})
+        .await
+        .unwrap();
 
     assert_eq!(summary.before, totals(15, 2));
     let after: Vec<_> = summary.steps.iter().map(|s| (s.key.as_str(), s.expected())).collect();
@@ -135,7 +138,10 @@ async fn api_url_with_a_stage_path_joins_with_one_slash() {
 
     for base in [format!("{}/", api.base), api.base.clone()] {
         let options = common::options(&bucket, &base, scenario.clone());
-        let summary = driver::run(&common::moto_s3().await, &options, |_| {}).await.unwrap();
+        let summary =
+            driver::run(&common::moto_s3().await, &driver::AuthContext::default(), &options, |_| {})
+                .await
+                .unwrap();
         assert_eq!(summary.plot.samples, [1]);
     }
     let asked = [
@@ -154,7 +160,9 @@ async fn unreachable_api_fails_before_any_change() {
     let base = format!("http://127.0.0.1:{}", common::closed_port());
     let options = common::options(&bucket, &base, Scenario::classic());
 
-    let error = driver::run(&common::moto_s3().await, &options, |_| {}).await.unwrap_err();
+    let error = driver::run(&common::moto_s3().await, &driver::AuthContext::default(), &options, |_| {})
+        .await
+        .unwrap_err();
 
     assert!(matches!(error, DriverError::ApiUnreachable { .. }), "{error:?}");
     assert_eq!(
@@ -174,7 +182,9 @@ async fn api_error_status_names_status_and_text() {
     let api = FakeApi::start(client.clone(), Behaviour::Unavailable, "").await;
     let options = common::options(&bucket, &api.base, Scenario::classic());
 
-    let error = driver::run(&common::moto_s3().await, &options, |_| {}).await.unwrap_err();
+    let error = driver::run(&common::moto_s3().await, &driver::AuthContext::default(), &options, |_| {})
+        .await
+        .unwrap_err();
 
     assert!(matches!(error, DriverError::ApiStatus { status: 503, .. }), "{error:?}");
     assert_eq!(
@@ -193,7 +203,9 @@ async fn missing_bucket_is_named_with_its_endpoint() {
     let api = FakeApi::start(client.clone(), Behaviour::Plot, "").await;
     let options = common::options(&bucket, &api.base, Scenario::classic());
 
-    let error = driver::run(&common::moto_s3().await, &options, |_| {}).await.unwrap_err();
+    let error = driver::run(&common::moto_s3().await, &driver::AuthContext::default(), &options, |_| {})
+        .await
+        .unwrap_err();
 
     assert!(matches!(error, DriverError::BucketMissing { .. }), "{error:?}");
     let endpoint = testkit::moto_endpoint();
@@ -210,7 +222,7 @@ async fn unreachable_s3_endpoint_is_named() {
     let s3 = driver::S3::new(&testkit::sdk_config_for(&endpoint).await);
     let options = common::options("some-bucket", "http://127.0.0.1:9", Scenario::classic());
 
-    let error = driver::run(&s3, &options, |_| {}).await.unwrap_err();
+    let error = driver::run(&s3, &driver::AuthContext::default(), &options, |_| {}).await.unwrap_err();
 
     assert!(matches!(error, DriverError::S3Unreachable { .. }), "{error:?}");
     assert_eq!(
@@ -225,7 +237,11 @@ async fn lambda_handler_runs_the_event_scenario() {
     let client = common::moto_client().await;
     let bucket = common::new_bucket(&client).await;
     let api = FakeApi::start(client.clone(), Behaviour::Plot, "/dev").await;
-    let env = driver::LambdaEnv { bucket: Some(bucket.clone()), api_url: Some(format!("{}/", api.base)) };
+    let env = driver::LambdaEnv {
+        bucket: Some(bucket.clone()),
+        api_url: Some(format!("{}/", api.base)),
+        ..Default::default()
+    };
     let event = serde_json::json!({
         "sleep_ms": 10,
         "window": 30,
@@ -233,7 +249,10 @@ async fn lambda_handler_runs_the_event_scenario() {
         "steps": [{"put": {"key": "a.txt", "body": "hello"}}, {"put": {"key": "b.txt", "body": "hi"}}, {"delete": "a.txt"}],
     });
 
-    let summary = driver::lambda::handle(&common::moto_s3().await, &env, event, None).await.unwrap();
+    let summary =
+        driver::lambda::handle(&common::moto_s3().await, &driver::AuthContext::default(), &env, event, None)
+            .await
+            .unwrap();
 
     let sizes: Vec<_> = summary.steps.iter().map(|s| s.expected_bucket_size_bytes).collect();
     assert_eq!(sizes, [5, 7, 2]);
@@ -250,10 +269,16 @@ async fn lambda_handler_runs_the_event_scenario() {
     assert_eq!(left, ["lambda/b.txt", "plots/plot.png"]);
 
     // Errors are the invocation's error result, typed by kind.
-    let no_api = driver::LambdaEnv { bucket: Some(bucket.clone()), api_url: None };
-    let error = driver::lambda::handle(&common::moto_s3().await, &no_api, serde_json::Value::Null, None)
-        .await
-        .unwrap_err();
+    let no_api = driver::LambdaEnv { bucket: Some(bucket.clone()), api_url: None, ..Default::default() };
+    let error = driver::lambda::handle(
+        &common::moto_s3().await,
+        &driver::AuthContext::default(),
+        &no_api,
+        serde_json::Value::Null,
+        None,
+    )
+    .await
+    .unwrap_err();
     let diagnostic = lambda_runtime::Diagnostic::from(error);
     assert_eq!(diagnostic.error_type, "BadSetting");
     assert_eq!(diagnostic.error_message, "bad setting PLOT_API_URL: not set");
@@ -263,6 +288,7 @@ async fn lambda_handler_runs_the_event_scenario() {
     let requests_before = api.requests().len();
     let error = driver::lambda::handle(
         &common::moto_s3().await,
+        &driver::AuthContext::default(),
         &env,
         serde_json::json!({"sleep": "1m"}),
         Some(std::time::Duration::from_secs(120)),

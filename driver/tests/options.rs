@@ -142,6 +142,7 @@ fn lambda_env() -> LambdaEnv {
     LambdaEnv {
         bucket: Some("size-tracking-bucket".into()),
         api_url: Some("https://abc.execute-api.eu-west-1.amazonaws.com/dev/".into()),
+        ..LambdaEnv::default()
     }
 }
 
@@ -213,6 +214,7 @@ fn lambda_settings_come_from_the_environment() {
     let env = |bucket: Option<&str>, api: Option<&str>| LambdaEnv {
         bucket: bucket.map(Into::into),
         api_url: api.map(Into::into),
+        ..LambdaEnv::default()
     };
     let error = |env: LambdaEnv| event().into_options(&env).unwrap_err().to_string();
     assert_eq!(error(env(None, Some("https://x/dev/"))), "bad setting BUCKET_NAME: not set");
@@ -224,5 +226,41 @@ fn lambda_settings_come_from_the_environment() {
     assert_eq!(
         error(env(Some("b-1"), Some("x/dev"))),
         "bad setting PLOT_API_URL: not a URL: relative URL without a base"
+    );
+}
+
+#[test]
+fn a_protected_api_is_named_by_its_mode_and_its_keys_id() {
+    use driver::ApiAuthChoice;
+    let auth = |extra: &[&str]| cli(extra).unwrap().into_options().map(|c| c.options.api_auth);
+    assert_eq!(auth(&["--api-auth", "none"]), Ok(ApiAuthChoice::None));
+    assert_eq!(auth(&["--api-auth", "iam"]), Ok(ApiAuthChoice::Iam));
+    let keyed = Ok(ApiAuthChoice::ApiKey { id: "a1b2c3".into() });
+    assert_eq!(auth(&["--api-auth", "api-key", "--api-key-id", "a1b2c3"]), keyed);
+    assert_eq!(auth(&["--api-key-id", "a1b2c3"]), keyed, "an id alone means api-key");
+    let refused = |extra: &[&str]| auth(extra).unwrap_err().to_string();
+    assert_eq!(refused(&["--api-auth", "api-key"]), "invalid --api-auth: api-key needs the API key's id");
+    assert_eq!(
+        refused(&["--api-auth", "iam", "--api-key-id", "a1b2c3"]),
+        "invalid --api-auth: an API key's id goes with api-key, not iam"
+    );
+    let bad_mode = cli(&["--api-auth", "cognito"]).unwrap_err().to_string();
+    assert!(bad_mode.contains("must be one of none, api-key, iam, got \"cognito\""), "{bad_mode}");
+
+    let from_env = |mode: Option<&str>, id: Option<&str>| {
+        let env =
+            LambdaEnv { api_auth: mode.map(Into::into), api_key_id: id.map(Into::into), ..lambda_env() };
+        Event::default().into_options(&env).map(|options| options.api_auth).map_err(|e| e.to_string())
+    };
+    assert_eq!(from_env(None, None), Ok(ApiAuthChoice::None));
+    assert_eq!(from_env(Some("iam"), None), Ok(ApiAuthChoice::Iam));
+    assert_eq!(from_env(Some("api-key"), Some("k-1")), Ok(ApiAuthChoice::ApiKey { id: "k-1".into() }));
+    assert_eq!(
+        from_env(Some("api-key"), None),
+        Err("bad setting PLOT_API_KEY_ID: api-key needs the API key's id".into())
+    );
+    assert_eq!(
+        from_env(Some("IAM"), None),
+        Err("bad setting PLOT_API_AUTH: must be one of none, api-key, iam, got \"IAM\"".into())
     );
 }

@@ -22,6 +22,18 @@ impl CallRecorder {
         self.calls.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
 
+    /// Records a call made outside the SDK, e.g. `execute-api:Invoke` (a signed HTTP request).
+    pub fn record(&self, call: &str) {
+        self.calls.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(call.to_owned());
+    }
+
+    /// An API Gateway client for `sdk` that reports to this recorder.
+    pub fn apigateway(&self, sdk: &aws_config::SdkConfig) -> aws_sdk_apigateway::Client {
+        aws_sdk_apigateway::Client::from_conf(
+            aws_sdk_apigateway::config::Builder::from(sdk).interceptor(self.clone()).build(),
+        )
+    }
+
     /// A DynamoDB client for `sdk` that reports to this recorder.
     pub fn dynamodb(&self, sdk: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client {
         aws_sdk_dynamodb::Client::from_conf(
@@ -50,7 +62,9 @@ impl Intercept for CallRecorder {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if let Some(metadata) = cfg.load::<Metadata>() {
-            let call = format!("{}:{}", metadata.service().to_ascii_lowercase(), metadata.name());
+            // IAM's service prefix: the SDK's service name in lower case, without spaces (`API Gateway`).
+            let service = metadata.service().to_ascii_lowercase().replace(' ', "");
+            let call = format!("{service}:{}", metadata.name());
             self.calls.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(call);
         }
         Ok(())

@@ -1,9 +1,11 @@
 //! What the crates' tests share: the moto peer (a real AWS-protocol server, started once per test binary
 //! when `MOTO_ENDPOINT` is not set), unique names so that tests running in parallel never see each
 //! other's tables, buckets or queues, the deployment contract (`contract/`), a stand-in of the Lambda
-//! Runtime API for running a function's binary, and failures on purpose ([`faults`]: an SDK interceptor
+//! Runtime API for running a function's binary, a stand-in of API Gateway's key and IAM checks
+//! ([`api_gateway`]), and failures on purpose ([`faults`]: an SDK interceptor
 //! that fails chosen DynamoDB requests).
 
+pub mod api_gateway;
 mod aws;
 pub mod calls;
 pub mod contract;

@@ -24,6 +24,7 @@ pub async fn start_stack(data_dir: &Path, chaos: bool) -> RunningStack {
 pub fn classic_options(api_url: &str, bucket: &BucketName, window: u32) -> Options {
     Options {
         api_url: api_url.parse().unwrap(),
+        api_auth: driver::ApiAuthChoice::None,
         bucket: bucket.clone(),
         sleep: Duration::from_millis(150),
         window,

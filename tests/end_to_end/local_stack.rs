@@ -13,7 +13,10 @@ async fn the_driver_scenario_is_tracked_and_plotted() {
     let sdk = startup::local::sdk_config(&stack.s3_url()).await;
     let s3 = driver::S3::new(&sdk);
 
-    let summary = driver::run(&s3, &classic_options(&api, stack.bucket(), 60), |_| ()).await.unwrap();
+    let summary =
+        driver::run(&s3, &driver::AuthContext::default(), &classic_options(&api, stack.bucket(), 60), |_| ())
+            .await
+            .unwrap();
     let expected: Vec<u64> = summary.steps.iter().map(|s| s.expected_bucket_size_bytes).collect();
     assert_eq!(expected, vec![18, 27, 0, 2]);
     assert_eq!(summary.plot.samples, vec![18, 27, 0, 2], "the api saw every change");

@@ -70,7 +70,8 @@ async fn the_driver_scenario_on_moto() {
 
     let mut options = classic_options(&api_url, &bucket, 60);
     options.sleep = Duration::from_millis(400);
-    let summary = driver::run(&driver::S3::new(&sdk), &options, |_| ()).await.unwrap();
+    let summary =
+        driver::run(&driver::S3::new(&sdk), &driver::AuthContext::default(), &options, |_| ()).await.unwrap();
     assert_eq!(summary.plot.samples, vec![18, 27, 0, 2]);
     assert_eq!(summary.plot.max_size_bytes, Some(27));
 

@@ -231,6 +231,7 @@ pub fn closed_port() -> u16 {
 pub fn options(bucket: &str, api: &str, scenario: driver::Scenario) -> driver::Options {
     driver::Options {
         api_url: api.parse().unwrap(),
+        api_auth: driver::ApiAuthChoice::None,
         bucket: domain::BucketName::parse(bucket).unwrap(),
         sleep: SHORT_SLEEP,
         window: 10,

@@ -4,8 +4,9 @@ use std::process::ExitCode;
 async fn main() -> ExitCode {
     startup::init_lambda_logs();
     let env = driver::LambdaEnv::from_env();
-    let s3 = driver::S3::new(&startup::sdk_config().await);
-    match driver::lambda::serve(s3, env).await {
+    let sdk = startup::sdk_config().await;
+    let (s3, auth) = (driver::S3::new(&sdk), driver::AuthContext::new(&sdk));
+    match driver::lambda::serve(s3, auth, env).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(%error, "the Lambda runtime stopped");

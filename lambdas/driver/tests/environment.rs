@@ -14,6 +14,8 @@ fn reads_exactly_the_contracts_variables() {
     FunctionContract::load("driver").check_reads(build, |name| match name {
         "BUCKET_NAME" => "tracked-bucket".into(),
         "PLOT_API_URL" => "https://api.example/dev/".into(),
+        "PLOT_API_AUTH" => "api-key".into(),
+        "PLOT_API_KEY_ID" => "a1b2c3d4e5".into(),
         other => panic!("no value for {other}"),
     });
 }
