@@ -6,8 +6,9 @@
 //! `RecordsParked`, `MessagesFailed`, `BatchSize` (messages, or 1 for a direct notification),
 //! `MessagesRedelivered` (SQS messages received before), `DeliveryLag` (ms from a record's event time to
 //! the sample that applied it). Per skip reason (dimension `Reason`): `RecordsSkipped`. Per bucket the
-//! invocation moved (dimension `Bucket`): `TrackedSizeBytes`, `TrackedObjectCount`; reconcile reports the
-//! same two for every bucket it walks, with its drift ([`reconcile_emf_line`]).
+//! invocation moved (dimension `Bucket`): `TrackedSizeBytes`, `TrackedObjectCount`; the scheduled reconcile
+//! reports the same two for every bucket at every tick ([`tracked_totals_emf_line`]), and with its drift
+//! when a walk finishes ([`reconcile_emf_line`]).
 
 use std::collections::BTreeMap;
 
@@ -143,6 +144,12 @@ fn bucket_totals_line(
     metrics.push(("TrackedSizeBytes", "Bytes", json!(totals.size_bytes)));
     metrics.push(("TrackedObjectCount", "Count", json!(totals.object_count)));
     emf_line(timestamp_ms, &["Bucket"], &[json!(bucket)], &metrics)
+}
+
+/// The EMF line of a bucket's tracked totals alone (dimension `Bucket`): what the scheduled reconcile
+/// reports at every tick of a bucket whose walk did not finish in it.
+pub fn tracked_totals_emf_line(bucket: &str, totals: Totals, timestamp_ms: i64) -> String {
+    bucket_totals_line(timestamp_ms, bucket, totals, &[])
 }
 
 /// The EMF line of a finished reconcile walk of one bucket (dimension `Bucket`): how far the ledger was
@@ -305,6 +312,12 @@ mod tests {
             size_bytes: 900,
             object_count: 9,
         };
+        let totals = checked(&tracked_totals_emf_line("b-1", Totals { size_bytes: 900, object_count: 9 }, 5));
+        let declared = &totals["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(declared["Dimensions"], json!([["Bucket"]]));
+        assert_eq!((&totals["TrackedSizeBytes"], &totals["TrackedObjectCount"]), (&json!(900), &json!(9)));
+        assert_eq!(declared["Metrics"].as_array().unwrap().len(), 2);
+
         let line = checked(&reconcile_emf_line(&report, 5));
         let declared = &line["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(declared["Dimensions"], json!([["Bucket"]]));

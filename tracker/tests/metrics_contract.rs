@@ -8,7 +8,7 @@ use domain::checkpoint::Progress;
 use domain::{BucketName, Totals};
 use serde_json::Value;
 use tracker::SkipReason;
-use tracker::metrics::{Counts, reconcile_emf_line};
+use tracker::metrics::{Counts, reconcile_emf_line, tracked_totals_emf_line};
 use tracker::reconcile::ReconcileReport;
 
 /// A line's dimension set and metric names.
@@ -63,6 +63,11 @@ fn every_line_printed_is_a_line_of_the_contract_and_every_line_of_the_contract_i
     };
     let mut printed: Vec<String> = counts.emf_lines(1);
     printed.push(reconcile_emf_line(&report, 1));
+    printed.push(tracked_totals_emf_line(
+        bucket.as_str(),
+        domain::Totals { size_bytes: 4, object_count: 1 },
+        1,
+    ));
     let printed: BTreeSet<Shape> = printed.iter().map(|line| shape_of(line, namespace)).collect();
     let listed_shapes: BTreeSet<Shape> = listed.values().cloned().collect();
     assert_eq!(printed, listed_shapes, "lines printed (left) and in contract/metrics.json (right)");

@@ -20,6 +20,10 @@ pub struct BucketTick {
     pub bucket: String,
     #[serde(flatten)]
     pub outcome: TickOutcome,
+    /// The EMF line printed for the bucket: a finished walk's drift and totals, or else the bucket's
+    /// tracked totals as they stand, so that a bucket without events reports its size at every tick.
+    #[serde(skip)]
+    pub metrics: Option<String>,
 }
 
 /// Some bucket's tick failed; the others were ticked, and the next invocation tries it again.
@@ -87,12 +91,13 @@ impl Reconciler {
             .await;
             match outcome {
                 Ok(outcome) => {
-                    if let TickOutcome::Finished(report) = &outcome {
+                    let metrics = self.metrics_line(bucket, &outcome).await;
+                    if let Some(line) = &metrics {
                         // Standard output is the function's log stream, where CloudWatch reads EMF lines.
-                        println!("{}", tracker::metrics::reconcile_emf_line(report, (self.clock)()));
+                        println!("{line}");
                     }
                     let paused = matches!(outcome, TickOutcome::Paused { .. });
-                    ticks.push(BucketTick { bucket: bucket.to_string(), outcome });
+                    ticks.push(BucketTick { bucket: bucket.to_string(), outcome, metrics });
                     if paused {
                         break;
                     }
@@ -104,6 +109,22 @@ impl Reconciler {
             }
         }
         failed.map_or(Ok(ticks), Err)
+    }
+
+    /// The EMF line of `bucket` after a tick: a finished walk's report, or the tracked totals as they stand
+    /// (one read; a failed read only costs this tick's line).
+    async fn metrics_line(&self, bucket: &domain::BucketName, outcome: &TickOutcome) -> Option<String> {
+        let now_ms = (self.clock)();
+        if let TickOutcome::Finished(report) = outcome {
+            return Some(tracker::metrics::reconcile_emf_line(report, now_ms));
+        }
+        match domain::Ledger::totals(&self.ledger, bucket).await {
+            Ok(totals) => Some(tracker::metrics::tracked_totals_emf_line(bucket.as_str(), totals, now_ms)),
+            Err(error) => {
+                tracing::warn!(%bucket, error = %error, "the tracked totals could not be read for their metrics");
+                None
+            }
+        }
     }
 }
 

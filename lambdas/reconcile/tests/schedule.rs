@@ -104,6 +104,14 @@ impl World {
     }
 }
 
+/// The EMF line the tick printed for its bucket, parsed.
+fn metrics(tick: &BucketTick) -> serde_json::Value {
+    let line = tick.metrics.as_deref().unwrap_or_else(|| panic!("no metrics line: {tick:?}"));
+    let value: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(value["Bucket"], tick.bucket.as_str(), "{line}");
+    value
+}
+
 fn outcome(ticks: &[BucketTick]) -> &TickOutcome {
     assert_eq!(ticks.len(), 1, "{ticks:?}");
     &ticks[0].outcome
@@ -144,9 +152,18 @@ async fn a_walk_cut_short_resumes_where_it_stopped_and_ends_as_one_walk() {
     assert_eq!(world.tracked(0).await, listed);
     assert_eq!((report.size_bytes, report.object_count), (listed.size_bytes, listed.object_count));
 
-    // Until a day after the walk began, nothing more is walked.
+    // Until a day after the walk began, nothing more is walked; each tick still reports the bucket's
+    // tracked totals (its only metric while it has no events), and a finished walk its drift too.
+    // A change applied since the walk (its event arrived) is in those totals.
+    world.store(0, "k", 6).await;
+    world.tell(0, "k", "3", 6).await;
     let again = world.invoke(10).await;
     assert!(matches!(outcome(&again), TickOutcome::NotDue { .. }), "{again:?}");
+    let reported = metrics(&again[0]);
+    let totals = (reported["TrackedSizeBytes"].as_u64(), reported["TrackedObjectCount"].as_u64());
+    assert_eq!(totals, (Some(456), Some(10)));
+    assert!(reported.get("KeysCorrected").is_none(), "no walk finished in this tick: {reported}");
+    assert_eq!(metrics(&second[0])["KeysCorrected"], 10, "the finished walk's line has its drift");
 
     // A day later a new walk begins from the first key and finds what drifted meanwhile.
     world.store(0, "j", 5).await;
@@ -155,7 +172,7 @@ async fn a_walk_cut_short_resumes_where_it_stopped_and_ends_as_one_walk() {
     let TickOutcome::Finished(report) = outcome(&next) else { panic!("a new walk: {next:?}") };
     assert_eq!(
         report.progress,
-        Progress { listed: 10, added: 1, drift_bytes: 5, drift_objects: 1, ..Default::default() }
+        Progress { listed: 11, added: 1, drift_bytes: 5, drift_objects: 1, ..Default::default() }
     );
     assert_eq!(world.tracked(0).await, world.listed(0).await);
 }
