@@ -1,14 +1,15 @@
 //! The reconcile function: invoked by its schedule (EventBridge Scheduler, every quarter of an hour), each
 //! invocation ticks every tracked bucket's walk in turn until its time runs out (see
 //! [`tracker::reconcile::tick`]). A finished walk logs its report and an EMF line: the drift it found and
-//! the bucket's tracked totals. It links the DynamoDB store only.
+//! the bucket's tracked totals. An invocation by hand may ask for a new walk of some buckets at once
+//! ([`TickRequest`]). It links the DynamoDB store only.
 
 mod config;
 
 use std::process::ExitCode;
 
 pub use config::ReconcileLambdaConfig;
-use domain::{Clock, system_clock};
+use domain::{BucketName, Clock, system_clock};
 use lambda_runtime::{LambdaEvent, service_fn};
 use store_dynamodb::DynamoLedger;
 use tracker::TrackingRules;
@@ -24,6 +25,51 @@ pub struct BucketTick {
     /// tracked totals as they stand, so that a bucket without events reports its size at every tick.
     #[serde(skip)]
     pub metrics: Option<String>,
+}
+
+/// What an invocation asks for beyond the schedule's tick: the schedule sends `{}`; by hand,
+/// `{"walk_now": ["bucket", …]}` begins a new walk of those tracked buckets at once, whenever the last one
+/// began (a walk under way goes on).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TickRequest {
+    pub walk_now: Vec<BucketName>,
+}
+
+/// An invocation's event the function cannot follow: answered, not failed (it is the caller's mistake).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidRequest(pub String);
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestFields {
+    #[serde(default)]
+    walk_now: Vec<String>,
+}
+
+impl TickRequest {
+    /// Reads an invocation's event (`null` counts as `{}`); each bucket of `walk_now` must be one of
+    /// `tracked`.
+    pub fn from_event(event: serde_json::Value, tracked: &[BucketName]) -> Result<Self, InvalidRequest> {
+        if event.is_null() {
+            return Ok(Self::default());
+        }
+        let fields: RequestFields = serde_json::from_value(event).map_err(|e| {
+            InvalidRequest(format!("the event must be {{}} or {{\"walk_now\": [bucket, …]}}: {e}"))
+        })?;
+        let walk_now = fields
+            .walk_now
+            .iter()
+            .map(|name| match BucketName::parse(name.as_str()) {
+                Ok(bucket) if tracked.contains(&bucket) => Ok(bucket),
+                _ => Err(InvalidRequest(format!(
+                    "walk_now: {name:?} is not a tracked bucket (tracked: {})",
+                    tracked.iter().map(BucketName::as_str).collect::<Vec<_>>().join(", ")
+                ))),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self { walk_now })
+    }
 }
 
 /// Some bucket's tick failed; the others were ticked, and the next invocation tries it again.
@@ -74,17 +120,27 @@ impl Reconciler {
     /// Ticks each bucket in turn, for an invocation that must end by `deadline_ms`; once one pauses (the
     /// time is up) the rest wait for the next invocation. Answers what each tick did, or the first
     /// failure once every bucket had its turn.
-    pub async fn handle(&self, deadline_ms: i64) -> Result<Vec<BucketTick>, TickFailed> {
+    pub async fn handle(
+        &self,
+        deadline_ms: i64,
+        request: &TickRequest,
+    ) -> Result<Vec<BucketTick>, TickFailed> {
         let mut ticks = Vec::with_capacity(self.config.buckets.len());
         let mut failed = None;
         for bucket in &self.config.buckets {
+            // A walk asked for now is due whenever the last one began.
+            let schedule = if request.walk_now.contains(bucket) {
+                Schedule { every_ms: 0, ..self.schedule }
+            } else {
+                self.schedule
+            };
             let outcome = tick(
                 &self.s3,
                 &self.ledger,
                 &self.ledger,
                 bucket,
                 &self.rules.reserved_prefixes_of(bucket),
-                &self.schedule,
+                &schedule,
                 &self.clock,
                 deadline_ms,
             )
@@ -128,7 +184,9 @@ impl Reconciler {
     }
 }
 
-/// Builds the reconciler once, then serves invocations; the event (the schedule's) carries nothing.
+/// Builds the reconciler once, then serves invocations: the schedule's (`{}`), or one by hand naming the
+/// buckets to walk now. An event it cannot follow is answered `{"error": "invalid_request", "detail"}`
+/// and changes nothing.
 pub async fn run(config: ReconcileLambdaConfig) -> ExitCode {
     let sdk = startup::sdk_config().await;
     let reconciler = Reconciler::new(config, store_dynamodb::client(&sdk), startup::s3_client(&sdk));
@@ -136,7 +194,17 @@ pub async fn run(config: ReconcileLambdaConfig) -> ExitCode {
         let reconciler = &reconciler;
         async move {
             let deadline_ms = i64::try_from(event.context.deadline).unwrap_or(i64::MAX);
-            Ok::<_, lambda_runtime::Error>(reconciler.handle(deadline_ms).await?)
+            let request = match TickRequest::from_event(event.payload, &reconciler.config.buckets) {
+                Ok(request) => request,
+                Err(invalid) => {
+                    tracing::warn!(%invalid, "an invocation the function cannot follow");
+                    let answer =
+                        serde_json::json!({"error": "invalid_request", "detail": invalid.to_string()});
+                    return Ok::<_, lambda_runtime::Error>(answer);
+                }
+            };
+            let ticks = reconciler.handle(deadline_ms, &request).await?;
+            Ok(serde_json::to_value(ticks)?)
         }
     }))
     .await;

@@ -1,6 +1,7 @@
 //! The reconcile function on moto's S3 and DynamoDB: a walk that outlasts its invocation resumes from
 //! its checkpoint at the next one and ends as one walk would; a bucket another invocation holds is left
-//! to it; a new walk begins only once the last began the period ago; each bucket has its own walk.
+//! to it; a new walk begins only once the last began the period ago, or at once when an invocation asks
+//! for it; each bucket has its own walk.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -10,7 +11,7 @@ use domain::checkpoint::{Checkpoint, Progress};
 use domain::{
     BucketName, ChangeKind, Checkpoints, Clock, Ledger, ObjectChange, ObjectKey, Sequencer, Totals,
 };
-use reconcile_lambda::{BucketTick, ReconcileLambdaConfig, Reconciler};
+use reconcile_lambda::{BucketTick, ReconcileLambdaConfig, Reconciler, TickRequest};
 use store_dynamodb::LedgerTables;
 use tracker::reconcile::TickOutcome;
 
@@ -92,7 +93,11 @@ impl World {
     }
 
     async fn invoke(&self, pages: i64) -> Vec<BucketTick> {
-        self.reconciler.handle(self.time.deadline_for(pages)).await.unwrap()
+        self.invoke_asking(pages, &TickRequest::default()).await
+    }
+
+    async fn invoke_asking(&self, pages: i64, request: &TickRequest) -> Vec<BucketTick> {
+        self.reconciler.handle(self.time.deadline_for(pages), request).await.unwrap()
     }
 
     async fn tracked(&self, bucket: usize) -> Totals {
@@ -248,4 +253,49 @@ async fn each_bucket_has_its_own_walk_and_one_out_of_time_leaves_the_next_for_la
         assert_eq!(report.progress.added, 3);
         assert_eq!(world.tracked(bucket).await, world.listed(bucket).await);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invocation_asking_for_a_walk_now_begins_one_for_that_bucket_only() {
+    let world = World::new(2, 10).await;
+    for bucket in 0..2 {
+        world.store(bucket, "a", 10).await;
+    }
+    let first = world.invoke(10).await;
+    assert!(first.iter().all(|t| matches!(t.outcome, TickOutcome::Finished(_))), "{first:?}");
+
+    // Changes S3 never announced (events that were not on yet), in both buckets.
+    for bucket in 0..2 {
+        world.store(bucket, "b", 5).await;
+    }
+    let event = serde_json::json!({"walk_now": [world.buckets[1].as_str()]});
+    let request = TickRequest::from_event(event, &world.buckets).unwrap();
+    let asked = world.invoke_asking(10, &request).await;
+    assert!(matches!(asked[0].outcome, TickOutcome::NotDue { .. }), "the other bucket waits: {asked:?}");
+    let TickOutcome::Finished(report) = &asked[1].outcome else { panic!("walked now: {asked:?}") };
+    assert_eq!((report.progress.added, report.progress.drift_bytes), (1, 5));
+    assert_eq!(world.tracked(1).await, world.listed(1).await);
+    assert_ne!(world.tracked(0).await, world.listed(0).await);
+}
+
+#[test]
+fn an_event_is_the_schedules_or_names_tracked_buckets_to_walk_now() {
+    let tracked = [BucketName::parse("photos-archive").unwrap(), BucketName::parse("team-reports").unwrap()];
+    let read = |event: serde_json::Value| TickRequest::from_event(event, &tracked).map_err(|e| e.to_string());
+    assert_eq!(read(serde_json::json!({})), Ok(TickRequest::default()));
+    assert_eq!(read(serde_json::Value::Null), Ok(TickRequest::default()));
+    assert_eq!(
+        read(serde_json::json!({"walk_now": ["team-reports"]})),
+        Ok(TickRequest { walk_now: vec![tracked[1].clone()] })
+    );
+    assert_eq!(
+        read(serde_json::json!({"walk_now": ["someone-elses"]})),
+        Err("walk_now: \"someone-elses\" is not a tracked bucket (tracked: photos-archive, team-reports)"
+            .into())
+    );
+    let typo = read(serde_json::json!({"walknow": ["team-reports"]})).unwrap_err();
+    assert!(
+        typo.starts_with("the event must be {} or {\"walk_now\": [bucket, …]}: unknown field `walknow`"),
+        "{typo}"
+    );
 }
