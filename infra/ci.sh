@@ -38,12 +38,14 @@ fi
 
 # The default deployment (dev, api behind the Lambda Web Adapter), the other one a prop allows (data
 # retained, api on native lambda_http), the api protected (an API key, a WAF rate limit, its
-# concurrency reserved), and two existing buckets tracked beside the own one (their EventBridge rules).
-for variant in default retained-native protected tracked; do
+# concurrency reserved), the api behind IAM authorization (the driver signs its requests), and two
+# existing buckets tracked beside the own one (their EventBridge rules).
+for variant in default retained-native protected protected-iam tracked; do
   case "$variant" in
     default) context=() ;;
     retained-native) context=(-c dev=false -c webAdapter=false) ;;
     protected) context=(-c apiAuth=apiKey -c wafRateLimit=1000 -c apiReservedConcurrency=10) ;;
+    protected-iam) context=(-c apiAuth=iam) ;;
     tracked) context=(-c trackedBuckets=bucket-a,logs.example-b) ;;
   esac
   step "cdk synth, $variant (four stacks, cdk-nag AwsSolutions)"

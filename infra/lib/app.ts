@@ -84,7 +84,10 @@ export function createStacks(app: App, options: S3SizeMicroOptions = {}): S3Size
     bucketName: tracking.bucketName,
     bucketArn: tracking.bucketArn,
     plotApiUrl: plot.apiUrl,
+    plotApiAccess: plot.access,
   });
+  // The key's id and the API's id are read from the plot stack's outputs: state the order explicitly.
+  driver.addStackDependency(plot, 'the driver calls the plot API and reads its outputs');
   return { storage, tracking, plot, driver };
 }
 

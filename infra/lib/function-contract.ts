@@ -1,3 +1,4 @@
+import { API_AUTH_MODES } from './api-protection';
 import { FieldReader, readContractFile } from './contract-file';
 
 /**
@@ -24,6 +25,27 @@ export interface CallContract {
   readonly actions: readonly string[];
   /** Symbolic resources (keys of the file's `resources`) the actions apply to. */
   readonly resources: readonly string[];
+  /** The call is made, and granted, only in a deployment with this option (`"when": "apiAuth=apiKey"`). */
+  readonly when?: CallCondition;
+}
+
+/**
+ * The deployment options a call's `when` may name, each with the values it takes: only what the infra knows
+ * and passes to the functions' grants (RustFunctionProps).
+ */
+export const CALL_CONDITION_OPTIONS = { apiAuth: API_AUTH_MODES } as const;
+
+export type CallConditionOption = keyof typeof CALL_CONDITION_OPTIONS;
+
+/** The options of one deployment, as the `when` of its functions' calls reads them. */
+export type DeploymentOptions = {
+  readonly [O in CallConditionOption]?: (typeof CALL_CONDITION_OPTIONS)[O][number];
+};
+
+/** `<option>=<value>`: the call applies only where the deployment's `option` is `value`. */
+export interface CallCondition {
+  readonly option: CallConditionOption;
+  readonly value: string;
 }
 
 export interface FunctionContract {
@@ -39,6 +61,22 @@ const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
 // Binaries name directories and cargo arguments: nothing a shell or a path would read differently.
 const BINARY_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 const IAM_ACTION = /^[a-z0-9-]+:[A-Za-z0-9]+$/;
+const CONDITION = /^([^=]+)=(.+)$/;
+
+/** A call's `when`: an option the infra knows, and one of its values. */
+function callCondition(field: FieldReader): CallCondition {
+  const text = field.string();
+  const parts = CONDITION.exec(text);
+  if (!parts) field.fail(`expected <option>=<value>, got ${JSON.stringify(text)}`);
+  const [, option, value] = parts;
+  const options = Object.keys(CALL_CONDITION_OPTIONS);
+  if (!options.includes(option)) {
+    field.fail(`${option} is not an option a call may depend on (the infra knows ${options.join(', ')})`);
+  }
+  const values: readonly string[] = CALL_CONDITION_OPTIONS[option as CallConditionOption];
+  if (!values.includes(value)) field.fail(`${option} must be one of ${values.join(', ')}, got ${value}`);
+  return { option: option as CallConditionOption, value };
+}
 
 /** Parses the file's content (exported for the tests of its refusals). */
 export function parseFunctions(json: unknown): { functions: FunctionContract[]; resources: Record<string, string> } {
@@ -63,10 +101,12 @@ export function parseFunctions(json: unknown): { functions: FunctionContract[]; 
       for (const resource of named) {
         if (!(resource in resources)) symbolic.fail(`${resource} is not described in resources`);
       }
+      const when = call.field('when').optional(callCondition);
       return {
         operation: call.field('operation').string(IAM_ACTION),
         actions: call.field('actions').strings(IAM_ACTION),
         resources: named,
+        ...(when !== undefined && { when }),
       };
     });
     return { name, binary: fn.field('binary').string(BINARY_NAME), environment, calls };

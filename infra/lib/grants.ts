@@ -1,11 +1,18 @@
+import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { HISTORY_GSI, PLOTS_PREFIX } from './constants';
-import { CONTRACT_RESOURCES, type FunctionContract } from './function-contract';
+import { API_STAGE, HISTORY_GSI, PLOTS_PREFIX } from './constants';
+import {
+  type CallContract,
+  CONTRACT_RESOURCES,
+  type DeploymentOptions,
+  type FunctionContract,
+} from './function-contract';
 
 /**
  * A function's IAM grants, derived from its `calls` in contract/functions.json: each symbolic resource
  * a call names gets the call's actions that apply to it, and nothing else is granted. So a call the Rust
- * code stops making loses its grant, and a new call gets one, by editing the contract alone.
+ * code stops making loses its grant, and a new call gets one, by editing the contract alone. A call with
+ * `when` (`apiAuth=iam`) is granted only where the deployment's options (DeploymentOptions) satisfy it.
  */
 
 /** The ARNs a stack holds; a function whose calls name a resource its stack did not pass fails synthesis. */
@@ -16,9 +23,19 @@ export interface ResourceArns {
   readonly bucketArn?: string;
   /** The buckets the tracker and reconcile apply and walk: the stack's own, then each of `trackedBuckets`. */
   readonly trackedBucketArns?: readonly string[];
+  /** The plot API's key (apiAuth apiKey), as the stack that reads it sees it: the driver's. */
+  readonly plotApiKey?: apigw.IApiKey;
+  /** The plot API (apiAuth iam), as the stack that calls it sees it: the driver's. */
+  readonly plotApi?: apigw.IRestApi;
 }
 
-type ResourceType = 'dynamodb:table' | 'dynamodb:index' | 's3:bucket' | 's3:object';
+type ResourceType =
+  | 'dynamodb:table'
+  | 'dynamodb:index'
+  | 's3:bucket'
+  | 's3:object'
+  | 'apigateway:apikey'
+  | 'execute-api:method';
 
 /**
  * The resource types each action the contract uses can be granted on (AWS's Service Authorization
@@ -38,6 +55,10 @@ const ACTION_RESOURCE_TYPES: Readonly<Record<string, readonly ResourceType[]>> =
   's3:PutObject': ['s3:object'],
   's3:DeleteObject': ['s3:object'],
   's3:ListBucket': ['s3:bucket'],
+  // API Gateway's management API: GET on a key (GetApiKey) is the ApiKey resource type.
+  'apigateway:GET': ['apigateway:apikey'],
+  // Calling a deployed API: a method on a stage (execute-api-general).
+  'execute-api:Invoke': ['execute-api:method'],
 };
 
 interface ResolvedResource {
@@ -81,6 +102,14 @@ const RESOLVERS: Readonly<Record<string, (arns: ResourceArns) => ResolvedResourc
       'the keys are known only from the events and listings at run time, so a key wildcard within each tracked bucket, ' +
       'named one by one, is the narrowest grant',
   }),
+  plotApiKey: (arns) => ({ arns: [needOne(arns, 'plotApiKey').keyArn], type: 'apigateway:apikey' }),
+  plotApiGetMethods: (arns) => ({
+    arns: [needOne(arns, 'plotApi').arnForExecuteApi('GET', '/*', API_STAGE)],
+    type: 'execute-api:method',
+    wildcardReason:
+      `limited to GET on stage ${API_STAGE} of the one API; the path wildcard stands for the paths the driver requests ` +
+      '(/healthz, /plot, /window and their query strings), all served by the one proxy method',
+  }),
 };
 
 /** The symbolic resources this module can resolve (a test holds them to the contract's `resources`). */
@@ -100,6 +129,29 @@ function needSome(arns: ResourceArns, key: 'trackedBucketArns'): readonly string
   return list;
 }
 
+function needOne<K extends 'plotApiKey' | 'plotApi'>(arns: ResourceArns, key: K): NonNullable<ResourceArns[K]> {
+  const value = arns[key];
+  if (value === undefined) throw new Error(`the contract's calls need ${key}, which the function's stack did not pass`);
+  return value as NonNullable<ResourceArns[K]>;
+}
+
+/**
+ * Whether `call` is made in a deployment with `options`: always without `when`, else only where its option
+ * has its value. A `when` on an option the function's stack did not pass fails synthesis.
+ */
+export function callApplies(contract: FunctionContract, call: CallContract, options: DeploymentOptions): boolean {
+  if (call.when === undefined) return true;
+  const { option, value } = call.when;
+  const chosen = options[option];
+  if (chosen === undefined) {
+    throw new Error(
+      `contract/functions.json: ${contract.name} ${call.operation} is made only with ${option}=${value}, ` +
+        `and the function's stack did not pass ${option}`,
+    );
+  }
+  return chosen === value;
+}
+
 /** One resource's grant: the actions on it and the operations that need them. */
 export interface Grant {
   /** The symbolic resource, e.g. `plotObjects`. */
@@ -109,11 +161,14 @@ export interface Grant {
   readonly resolved: ResolvedResource;
 }
 
-/** The grants `contract`'s calls need, one per symbolic resource, in the order the calls first name them. */
-export function grantsFor(contract: FunctionContract, arns: ResourceArns): Grant[] {
+/**
+ * The grants `contract`'s calls need in a deployment with `options` (a call with `when` only where they
+ * satisfy it), one per symbolic resource, in the order the calls first name them.
+ */
+export function grantsFor(contract: FunctionContract, arns: ResourceArns, options: DeploymentOptions = {}): Grant[] {
   const grants = new Map<string, { actions: Set<string>; operations: Set<string>; resolved: ResolvedResource }>();
   const where = (operation: string) => `contract/functions.json: ${contract.name} ${operation}`;
-  for (const call of contract.calls) {
+  for (const call of contract.calls.filter((c) => callApplies(contract, c, options))) {
     const resolved = call.resources.map((resource) => {
       const resolve = RESOLVERS[resource];
       if (!resolve) throw new Error(`${where(call.operation)}: lib/grants.ts cannot resolve the resource ${resource}`);

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -32,6 +32,20 @@ export interface PlotLambdaStackProps extends StackProps, ApiProtectionProps {
   readonly lwaLayerVersion?: number;
 }
 
+/**
+ * What a caller deployed by another stack of the app (the driver) needs to call the API under its `apiAuth`:
+ * with `apiKey` the key's id (to read its value with GetApiKey), with `iam` the REST API's id (to be granted
+ * execute-api:Invoke on its methods). Each is read from an output of PlotLambdaStack (Fn::GetStackOutput),
+ * so a template that uses it names the output it reads; it is for other stacks only, never PlotLambdaStack.
+ */
+export type PlotApiAccess =
+  | { readonly auth: 'none' }
+  | { readonly auth: 'apiKey'; readonly keyId: string }
+  | { readonly auth: 'iam'; readonly restApiId: string };
+
+/** The outputs PlotApiAccess reads. */
+export const PLOT_API_ACCESS_OUTPUTS = { keyId: 'ApiKeyId', restApiId: 'PlotApiId' } as const;
+
 /** How each `apiAuth` mode sets the methods (both of them: `ANY /` and `ANY /{proxy+}`). */
 const METHOD_OPTIONS: Record<ApiAuth, apigw.MethodOptions> = {
   none: {},
@@ -55,6 +69,8 @@ export class PlotLambdaStack extends Stack {
   readonly apiKeyAccess?: ApiKeyAccess;
   /** With `wafRateLimit`: the web ACL on the stage. */
   readonly rateLimit?: ApiRateLimit;
+  /** What another stack's caller needs under `apiAuth` (for the driver). */
+  readonly access: PlotApiAccess;
 
   constructor(scope: Construct, id: string, props: PlotLambdaStackProps) {
     super(scope, id, props);
@@ -145,7 +161,7 @@ export class PlotLambdaStack extends Stack {
     });
     if (this.apiKeyAccess !== undefined) {
       const keyId = this.apiKeyAccess.key.keyId;
-      new CfnOutput(this, 'ApiKeyId', {
+      new CfnOutput(this, PLOT_API_ACCESS_OUTPUTS.keyId, {
         description: 'The API key every request must send as the header x-api-key (its id, not its value)',
         value: keyId,
       });
@@ -159,7 +175,18 @@ export class PlotLambdaStack extends Stack {
         description: 'Allow execute-api:Invoke on this to the principals that may call the API (requests signed with SigV4)',
         value: this.restApi.arnForExecuteApi('*', '/*', API_STAGE),
       });
+      new CfnOutput(this, PLOT_API_ACCESS_OUTPUTS.restApiId, {
+        description: 'The id of the REST API (the driver is allowed execute-api:Invoke on its GET methods)',
+        value: this.restApi.restApiId,
+      });
     }
+    const output = (name: string) => Fn.getStackOutput(this.stackName, name, this.region);
+    this.access =
+      this.protection.auth === 'apiKey'
+        ? { auth: 'apiKey', keyId: output(PLOT_API_ACCESS_OUTPUTS.keyId) }
+        : this.protection.auth === 'iam'
+          ? { auth: 'iam', restApiId: output(PLOT_API_ACCESS_OUTPUTS.restApiId) }
+          : { auth: 'none' };
     if (this.rateLimit !== undefined) {
       new CfnOutput(this, 'WebAclArn', {
         description: `The WAF web ACL on the stage: at most ${this.protection.wafRateLimit} requests per 5 minutes per client IP`,

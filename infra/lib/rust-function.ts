@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { ApiAuth } from './api-protection';
 import { checkEnvironment } from './environment';
 import { functionContract, type FunctionContract } from './function-contract';
 import { grantsFor, policyStatement, type ResourceArns, wildcardReason } from './grants';
@@ -17,6 +18,13 @@ export interface RustFunctionProps {
   readonly environment: Record<string, string>;
   /** What the contract's symbolic resources are in this stack; the grants follow the contract's calls. */
   readonly resources: ResourceArns;
+  /**
+   * How the deployment's plot API authenticates its callers: the contract's calls with `when: apiAuth=…`
+   * are granted only under that mode. Needed by a function that has such calls (the driver); synthesis fails
+   * without it.
+   * @default - not passed: the function may have no call that depends on it
+   */
+  readonly apiAuth?: ApiAuth;
   readonly timeout: Duration;
   readonly memorySize: number;
   readonly layers?: lambda.ILayerVersion[];
@@ -28,7 +36,8 @@ export interface RustFunctionProps {
 /**
  * One Rust binary as a Lambda function: `provided.al2023`, arm64, handler `bootstrap`, its own log group
  * with a retention, and its own role (no AWS managed policy) that may write to that log group and make
- * exactly the AWS calls contract/functions.json lists for it. Stacks grant nothing by hand.
+ * exactly the AWS calls contract/functions.json lists for it (those with `when` only in a deployment that
+ * satisfies it). Stacks grant nothing by hand.
  */
 export class RustFunction extends Construct {
   readonly contract: FunctionContract;
@@ -56,7 +65,7 @@ export class RustFunction extends Construct {
         resources: [this.logGroup.logGroupArn],
       }),
     );
-    for (const grant of grantsFor(this.contract, props.resources)) {
+    for (const grant of grantsFor(this.contract, props.resources, { apiAuth: props.apiAuth })) {
       this.role.addToPolicy(policyStatement(grant));
       const reason = wildcardReason(this.contract, grant);
       if (reason !== undefined) {

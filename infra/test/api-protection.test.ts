@@ -123,8 +123,9 @@ describe('PlotLambdaStack: apiAuth iam', () => {
     signed.plot.resourceCountIs('AWS::ApiGateway::UsagePlan', 0);
   });
 
-  test('outputs the ARN a caller\'s policy must allow execute-api:Invoke on', () => {
-    assert.deepEqual(outputsOf(signed), ['ApiInvokeArn', 'PlotApiUrl']);
+  test('outputs the ARN a caller\'s policy must allow execute-api:Invoke on, and the API\'s id (the driver reads it)', () => {
+    assert.deepEqual(outputsOf(signed), ['ApiInvokeArn', 'PlotApiId', 'PlotApiUrl']);
+    assert.deepEqual(signed.plot.toJSON().Outputs.PlotApiId.Value, { Ref: logicalIdOf(stack, stack.restApi) });
     assert.equal(
       flat(signed.plot.toJSON().Outputs.ApiInvokeArn.Value),
       `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${logicalIdOf(stack, stack.restApi)}>/dev/*/*`,

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Duration, Stack } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { environmentProblems } from '../lib/environment';
 import { functionContract, type FunctionContract, FUNCTIONS, parseFunctions } from '../lib/function-contract';
 import { grantsFor } from '../lib/grants';
 import { RustFunction } from '../lib/rust-function';
 import { parseTables, TABLES } from '../lib/table-contract';
-import { contractJson, newApp } from './helpers';
+import { contractJson, flat, newApp } from './helpers';
 
 /** A copy of a contract file's content with one change, for the refusals below. */
 function edited(file: 'functions.json' | 'dynamodb-tables.json', change: (json: any) => void): unknown {
@@ -18,7 +19,15 @@ function edited(file: 'functions.json' | 'dynamodb-tables.json', change: (json: 
 describe('contract/ as lib/ reads it', () => {
   test('both files read as they are on disk (documentation left out: $comment, why, null for none)', () => {
     const { functions } = contractJson('functions.json');
-    for (const fn of Object.values<any>(functions)) for (const call of fn.calls) delete call.why;
+    for (const fn of Object.values<any>(functions)) {
+      for (const call of fn.calls) {
+        delete call.why;
+        if (call.when !== undefined) {
+          const [option, value] = call.when.split('=');
+          call.when = { option, value };
+        }
+      }
+    }
     assert.deepEqual(Object.fromEntries(FUNCTIONS.map(({ name, ...fn }) => [name, fn])), functions);
 
     const { $comment, ...tables } = contractJson('dynamodb-tables.json');
@@ -31,6 +40,31 @@ describe('contract/ as lib/ reads it', () => {
     assert.throws(() => parseFunctions(json), {
       message: 'contract/functions.json: functions.api.calls[0].resources: everything is not described in resources',
     });
+  });
+
+  test('a call\'s when names an option the infra knows and one of its values, or is refused naming the field', () => {
+    const driverCalls = contractJson('functions.json').functions.driver.calls;
+    const at = driverCalls.findIndex((call: any) => call.when !== undefined);
+    assert.ok(at >= 0, 'the driver has a call with when');
+    const refused: Array<[unknown, string]> = [
+      ['apiAuth', 'expected <option>=<value>, got "apiAuth"'],
+      ['=iam', 'expected <option>=<value>, got "=iam"'],
+      ['webAdapter=false', 'webAdapter is not an option a call may depend on (the infra knows apiAuth)'],
+      ['apiauth=iam', 'apiauth is not an option a call may depend on (the infra knows apiAuth)'],
+      ['apiAuth=cognito', 'apiAuth must be one of none, apiKey, iam, got cognito'],
+      ['apiAuth=iam=1', 'apiAuth must be one of none, apiKey, iam, got iam=1'],
+      ['', 'expected a string, got ""'],
+      [['apiAuth=iam'], 'expected a string, got ["apiAuth=iam"]'],
+    ];
+    for (const [when, problem] of refused) {
+      const json = edited('functions.json', (j) => (j.functions.driver.calls[at].when = when));
+      assert.throws(() => parseFunctions(json), { message: `contract/functions.json: functions.driver.calls[${at}].when: ${problem}` });
+    }
+    const accepted = parseFunctions(edited('functions.json', (j) => (j.functions.driver.calls[at].when = 'apiAuth=none')));
+    assert.deepEqual(accepted.functions.find((f) => f.name === 'driver')!.calls[at].when, { option: 'apiAuth', value: 'none' });
+    // Absent or null: made in every deployment.
+    const always = parseFunctions(edited('functions.json', (j) => (j.functions.driver.calls[at].when = null)));
+    assert.ok(!('when' in always.functions.find((f) => f.name === 'driver')!.calls[at]));
   });
 
   test('a variable listed as both required and optional is refused', () => {
@@ -136,6 +170,47 @@ describe('grants derived from the calls', () => {
       () => grantsFor(functionContract('reconcile'), { ...arns, trackedBucketArns: [] }),
       /reconcile s3:ListObjectsV2: trackedBuckets: .*trackedBucketArns/,
     );
+  });
+
+  test('a call with when is granted only where the options satisfy it, and refused where the option is not passed', () => {
+    const when = (value: 'none' | 'apiKey' | 'iam') => ({ option: 'apiAuth' as const, value });
+    const contract = withCalls([
+      { operation: 's3:ListObjectsV2', actions: ['s3:ListBucket'], resources: ['bucket'] },
+      { operation: 'dynamodb:GetItem', actions: ['dynamodb:GetItem'], resources: ['indexTable'], when: when('apiKey') },
+      { operation: 'dynamodb:Query', actions: ['dynamodb:Query'], resources: ['historyTable'], when: when('iam') },
+    ]);
+    const granted = (apiAuth: 'none' | 'apiKey' | 'iam') => grantsFor(contract, arns, { apiAuth }).map((g) => g.resource);
+    assert.deepEqual(granted('none'), ['bucket']);
+    assert.deepEqual(granted('apiKey'), ['bucket', 'indexTable']);
+    assert.deepEqual(granted('iam'), ['bucket', 'historyTable']);
+    assert.throws(
+      () => grantsFor(contract, arns),
+      /api dynamodb:GetItem is made only with apiAuth=apiKey, and the function's stack did not pass apiAuth/,
+    );
+    // Without a call that depends on it, the option need not be passed.
+    assert.doesNotThrow(() => grantsFor(functionContract('api'), arns));
+  });
+
+  test('the driver\'s plot API grants: GET on the key under apiKey, Invoke on the stage\'s GET methods under iam', () => {
+    const stack = new Stack(newApp(), 'T');
+    const plot = {
+      ...arns,
+      plotApiKey: apigw.ApiKey.fromApiKeyId(stack, 'Key', 'k123'),
+      plotApi: apigw.RestApi.fromRestApiId(stack, 'Api', 'a456'),
+    };
+    const granted = (apiAuth: 'none' | 'apiKey' | 'iam') =>
+      grantsFor(functionContract('driver'), plot, { apiAuth })
+        .filter((g) => g.resource.startsWith('plotApi'))
+        .map((g) => [g.resource, g.actions, g.resolved.arns.map((arn) => flat(stack.resolve(arn)))]);
+    assert.deepEqual(granted('none'), []);
+    assert.deepEqual(granted('apiKey'), [
+      ['plotApiKey', ['apigateway:GET'], ['arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/k123']],
+    ]);
+    assert.deepEqual(granted('iam'), [
+      ['plotApiGetMethods', ['execute-api:Invoke'], ['arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:a456/dev/GET/*']],
+    ]);
+    assert.throws(() => grantsFor(functionContract('driver'), arns, { apiAuth: 'apiKey' }), /driver apigateway:GetApiKey: plotApiKey: .*plotApiKey/);
+    assert.throws(() => grantsFor(functionContract('driver'), arns, { apiAuth: 'iam' }), /driver execute-api:Invoke: plotApiGetMethods: .*plotApi\b/);
   });
 
   test('a resource whose ARN the stack did not pass is refused', () => {

@@ -31,21 +31,46 @@ const trackedBucketArn = (name: string) => `arn:<AWS::Partition>:s3:::${name}`;
 /** Every bucket the functions may touch: the stack's own, then each of trackedBuckets. */
 const bucketArnsOf = (options: S3SizeMicroOptions) => [BUCKET_ARN, ...(options.trackedBuckets ?? []).map(trackedBucketArn)];
 
+/** The stage dev's GET methods of the plot API, as the driver's policy reads them once dereferenced. */
+const getMethodsArn = (s: Synthesized) =>
+  `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${logicalIdOf(s.stacks.plot, s.stacks.plot.restApi)}>/dev/GET/*`;
+
 /**
  * The only wildcard resources granted anywhere: object keys, scoped to the own bucket (and plots/ for the api)
- * or to a tracked bucket.
+ * or to a tracked bucket, and (apiAuth iam) the paths of the plot API's GET methods on stage dev.
  */
-const namedWildcards = (options: S3SizeMicroOptions) => [`${BUCKET_ARN}/plots/*`, ...bucketArnsOf(options).map((arn) => `${arn}/*`)];
+const namedWildcards = (s: Synthesized, options: S3SizeMicroOptions) => [
+  `${BUCKET_ARN}/plots/*`,
+  ...bucketArnsOf(options).map((arn) => `${arn}/*`),
+  ...(options.apiAuth === 'iam' ? [getMethodsArn(s)] : []),
+];
 
 interface ContractCall {
   operation: string;
   actions: string[];
   resources: string[];
+  /** `apiAuth=<mode>`: made only in a deployment with that option. */
+  when?: string;
 }
 const functionsJson = contractJson('functions.json');
-const calls: Record<string, ContractCall[]> = Object.fromEntries(
+const allCalls: Record<string, ContractCall[]> = Object.fromEntries(
   Object.entries<any>(functionsJson.functions).map(([name, fn]) => [name, fn.calls]),
 );
+
+/**
+ * The calls a deployment with `options` makes: those without `when`, and those whose `when` its options
+ * satisfy (read here from the file's text, not by lib/function-contract.ts, which is under test).
+ */
+function callsOf(options: S3SizeMicroOptions): Record<string, ContractCall[]> {
+  const chosen: Record<string, string> = { apiAuth: options.apiAuth ?? 'none' };
+  const applies = (call: ContractCall) => {
+    if (call.when === undefined) return true;
+    const [option, value] = call.when.split('=');
+    if (!(option in chosen)) throw new Error(`the test does not know the option of when: ${call.when}`);
+    return chosen[option] === value;
+  };
+  return Object.fromEntries(Object.entries(allCalls).map(([name, list]) => [name, list.filter(applies)]));
+}
 const historyGsi: string = contractJson('dynamodb-tables.json').history.globalSecondaryIndexes[0].name;
 
 /** One action on one resource, under a condition or none: what an identity policy grants, atom by atom. */
@@ -69,6 +94,11 @@ function contractResources(s: Synthesized, options: S3SizeMicroOptions): Record<
     plotObjects: { arns: [`${BUCKET_ARN}/plots/*`] },
     trackedBuckets: { arns: buckets },
     trackedObjects: { arns: buckets.map((arn) => `${arn}/*`) },
+    // Only where the plot API has them: a call needing them elsewhere fails the test.
+    ...(s.stacks.plot.apiKeyAccess !== undefined && {
+      plotApiKey: { arns: [`arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/<${logicalIdOf(s.stacks.plot, s.stacks.plot.apiKeyAccess.key)}>`] },
+    }),
+    ...(options.apiAuth === 'iam' && { plotApiGetMethods: { arns: [getMethodsArn(s)] } }),
   };
 }
 
@@ -76,12 +106,21 @@ describe('IAM grants from contract/functions.json', () => {
   test('every resource the contract describes is one lib/grants.ts resolves, and no other', () => {
     assert.deepEqual([...RESOLVABLE_RESOURCES].sort(), Object.keys(functionsJson.resources).sort());
   });
+
+  test('the variants cover every value of each option a call depends on, the option\'s default (none) among them', () => {
+    const modes = new Set(Object.values(VARIANTS).map((o) => `apiAuth=${o.apiAuth ?? 'none'}`));
+    const whens = Object.values(allCalls).flatMap((list) => list.flatMap((call) => (call.when === undefined ? [] : [call.when])));
+    assert.ok(whens.length > 0, 'the contract has calls with when');
+    for (const when of whens) assert.ok(modes.has(when), `no variant with ${when}`);
+    assert.ok(modes.has('apiAuth=none'));
+  });
 });
 
 for (const [name, options] of Object.entries(VARIANTS)) {
   const synthesized = synthesize(options);
 
   describe(`each function's grants are its calls in contract/functions.json (${name})`, () => {
+    const calls = callsOf(options);
     const resources = contractResources(synthesized, options);
     const bucketArns = bucketArnsOf(options);
     const resolve = (resource: string) => {
@@ -152,12 +191,23 @@ for (const [name, options] of Object.entries(VARIANTS)) {
         assert.deepEqual(missing, [], 'a call the contract lists is not granted');
       });
 
+      test(`${fn}: no action of a call made only under another option (when) is granted`, () => {
+        const made = new Set(calls[fn].flatMap((call) => call.actions));
+        const elsewhere = allCalls[fn]
+          .filter((call) => !calls[fn].includes(call))
+          .flatMap((call) => call.actions)
+          .filter((action) => !made.has(action));
+        assert.deepEqual(fromCalls.filter((g) => elsewhere.includes(g.split(' ')[0])), []);
+      });
+
       test(`${fn}: each action only on the kind of resource it applies to (bucket, object, table, index)`, () => {
         const wrong = fromCalls.filter((g) => {
           const [action, , resource] = g.split(' ');
           const isObject = bucketArns.some((arn) => resource.startsWith(`${arn}/`));
           if (action === 's3:ListBucket') return !bucketArns.includes(resource);
           if (action.startsWith('s3:')) return !isObject;
+          if (action === 'apigateway:GET') return !/^arn:<AWS::Partition>:apigateway:<AWS::Region>::\/apikeys\/<\w+>$/.test(resource);
+          if (action === 'execute-api:Invoke') return !resource.startsWith('arn:<AWS::Partition>:execute-api:');
           return resource.includes('/index/') && action !== 'dynamodb:Query';
         });
         assert.deepEqual(wrong, []);
@@ -178,13 +228,13 @@ for (const [name, options] of Object.entries(VARIANTS)) {
       }
     });
 
-    test('no identity statement grants resource * or a wildcard beyond the named object keys', () => {
+    test('no identity statement grants resource * or a wildcard beyond the named object keys and the plot API\'s GET methods', () => {
       for (const [stackName, template] of Object.entries(templates)) {
         for (const s of identityStatements(template)) {
-          for (const resource of s.resources) {
+          for (const resource of s.resources.map((r) => deref(r, synthesized))) {
             assert.notEqual(resource, '*', `${stackName}/${s.holder}`);
             if (resource.includes('*')) {
-              assert.ok(namedWildcards(options).includes(resource), `${stackName}/${s.holder} grants ${resource}`);
+              assert.ok(namedWildcards(synthesized, options).includes(resource), `${stackName}/${s.holder} grants ${resource}`);
             }
           }
         }

@@ -30,9 +30,17 @@ const ACKNOWLEDGED = [
 ].map(([at, id]) => `${at} ${id}`).sort();
 
 /**
+ * The driver's grant under apiAuth iam: execute-api:Invoke on the GET methods of stage dev, any path. The API's
+ * id is read from PlotLambdaStack's output PlotApiId, which cdk-nag prints as the intrinsic it is.
+ */
+const DRIVER_GET_METHODS =
+  'DriverLambdaStack/Driver/Role AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:' +
+  '{"Fn::GetStackOutput":{"StackName":"PlotLambdaStack","Region":{"Ref":"AWS::Region"},"OutputName":"PlotApiId"}}/dev/GET/*]';
+
+/**
  * The acknowledgements of one variant: a web ACL on the stage (wafRateLimit) leaves nothing for APIG3 to
- * find, AWS_IAM authorization (apiAuth iam) nothing for APIG4, and each tracked bucket adds its objects'
- * wildcard to the tracker's and the reconcile's roles.
+ * find, AWS_IAM authorization (apiAuth iam) nothing for APIG4 but the driver's wildcard on the API's GET
+ * methods, and each tracked bucket adds its objects' wildcard to the tracker's and the reconcile's roles.
  */
 function acknowledgedFor(options: S3SizeMicroOptions): string[] {
   // The tracker and the reconcile read the keys of each tracked bucket too: one wildcard, one reason, each.
@@ -48,6 +56,7 @@ function acknowledgedFor(options: S3SizeMicroOptions): string[] {
         !(options.apiAuth === 'iam' && ack.endsWith(' AwsSolutions-APIG4')),
     ),
     ...trackedObjects,
+    ...(options.apiAuth === 'iam' ? [DRIVER_GET_METHODS] : []),
   ].sort();
 }
 
