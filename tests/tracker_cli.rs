@@ -1,4 +1,5 @@
-//! The `tracker` command line: `apply` applies the good files and refuses the bad ones.
+//! The `tracker` command line: `apply` applies the good files and refuses the bad ones; a failed
+//! `reconcile` is one line; `enable-eventbridge` names each bucket (its work is in enable_eventbridge.rs).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -121,4 +122,45 @@ async fn apply_takes_an_sqs_batch_and_names_a_malformed_message() {
 /// so that none of them is too old to apply.
 fn fixtures_era() -> domain::Clock {
     std::sync::Arc::new(|| 1_796_040_000_000) // 2026-11-30T12:00:00Z
+}
+
+/// `enable-eventbridge` prints a line per bucket, and fails naming the one it cannot read.
+#[tokio::test]
+async fn the_command_names_each_bucket_and_fails_for_one_it_cannot_read() {
+    let s3 = startup::s3_client(&testkit::moto_sdk_config().await);
+    let new_bucket = || async {
+        let bucket = testkit::unique_name("existing");
+        s3.create_bucket().bucket(&bucket).send().await.unwrap();
+        bucket
+    };
+    let (one, two) = (new_bucket().await, new_bucket().await);
+    let output =
+        tracker_binary(&["enable-eventbridge", "--bucket", one.as_str(), "--bucket", two.as_str()], &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines[0].starts_with(&format!("s3://{one}: EventBridge notifications turned on;")), "{stdout}");
+    assert!(lines[1].starts_with(&format!("s3://{two}: EventBridge notifications turned on;")), "{stdout}");
+
+    let output = tracker_binary(
+        &["enable-eventbridge", "--bucket", one.as_str(), "--bucket", "no-such-bucket-here"],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains(&format!("s3://{one}: EventBridge notifications were on already")), "{stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|line| line.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0]
+            .starts_with("error: reading the notification configuration of s3://no-such-bucket-here failed"),
+        "{stderr}"
+    );
+    assert!(errors[0].contains("NoSuchBucket"), "{stderr}");
+
+    let refused = tracker_binary(&["enable-eventbridge", "--bucket", "Not_A_Bucket"], &[]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("Not_A_Bucket"));
 }

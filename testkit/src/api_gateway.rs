@@ -19,6 +19,20 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 
+/// An enabled API key made on moto's API Gateway (`sdk`'s endpoint): its id and its value.
+pub async fn new_api_key(sdk: &aws_config::SdkConfig) -> (String, String) {
+    let value = format!("{}-0123456789abcdefghij", crate::unique_name("key"));
+    let created = aws_sdk_apigateway::Client::new(sdk)
+        .create_api_key()
+        .name(crate::unique_name("plot-api"))
+        .value(&value)
+        .enabled(true)
+        .send()
+        .await
+        .expect("create an API key on moto");
+    (created.id.expect("the key's id"), value)
+}
+
 /// What the gate lets in.
 #[derive(Debug, Clone)]
 pub enum Gate {

@@ -35,9 +35,14 @@ async fn the_dashboard_uses_relative_urls_only() {
             );
         }
     }
-    for relative in
-        ["\"docs/\"", "\"openapi.json\"", "\"max\"", "`window?window=${seconds}`", "`plot?window=${seconds}`"]
-    {
+    for relative in [
+        "\"docs/\"",
+        "\"openapi.json\"",
+        "\"buckets\"",
+        "forBucket(\"max\")",
+        "forBucket(\"window\", `window=${seconds}`)",
+        "forBucket(\"plot\", `window=${seconds}`)",
+    ] {
         assert!(html.contains(relative), "the page uses {relative}");
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use domain::BucketName;
 use driver::{AuthContext, LambdaEnv, S3};
-use testkit::api_gateway::{Gate, GatedApi};
+use testkit::api_gateway::{Gate, GatedApi, new_api_key};
 use testkit::calls::CallRecorder;
 use testkit::contract::FunctionContract;
 
@@ -23,15 +23,7 @@ async fn every_call_is_granted_and_every_grant_is_used() {
     let dir = tempfile::tempdir().unwrap();
     let history = Arc::new(store_sqlite::SqliteStore::open(&dir.path().join("h.sqlite3")).await.unwrap());
     let router = api::Application::build(history, plain_s3, bucket.clone()).router();
-    let key_value = format!("{}-0123456789abcdefghij", testkit::unique_name("key"));
-    let key = aws_sdk_apigateway::Client::new(&sdk)
-        .create_api_key()
-        .name(testkit::unique_name("plot-api"))
-        .value(&key_value)
-        .enabled(true)
-        .send()
-        .await
-        .unwrap();
+    let (key_id, key_value) = new_api_key(&sdk).await;
     let open = GatedApi::start(Gate::Open, router.clone()).await;
     let keyed = GatedApi::start(Gate::ApiKey(key_value), router.clone()).await;
     let region = sdk.region().unwrap().to_string();
@@ -42,7 +34,7 @@ async fn every_call_is_granted_and_every_grant_is_used() {
     let s3 = S3::with_client(recorder.s3(&sdk), "moto");
     let auth = AuthContext::new(&sdk).with_apigateway(recorder.apigateway(&sdk));
     for (gated, api_auth, api_key_id) in
-        [(&open, None, None), (&keyed, Some("api-key"), key.id.clone()), (&signed, Some("iam"), None)]
+        [(&open, None, None), (&keyed, Some("api-key"), Some(key_id)), (&signed, Some("iam"), None)]
     {
         let env = LambdaEnv {
             bucket: Some(bucket.to_string()),

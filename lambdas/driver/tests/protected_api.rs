@@ -10,7 +10,7 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use domain::BucketName;
 use driver::{AuthContext, DriverError, LambdaEnv, S3};
-use testkit::api_gateway::{Gate, GatedApi};
+use testkit::api_gateway::{Gate, GatedApi, new_api_key};
 
 /// What a run needs: moto's configuration, a bucket on it, and the real api over an empty history
 /// behind `gate`.
@@ -29,20 +29,6 @@ async fn world(sdk: SdkConfig, gate: Gate) -> World {
     let history = Arc::new(store_sqlite::SqliteStore::open(&dir.path().join("h.sqlite3")).await.unwrap());
     let api = api::Application::build(history, s3, bucket.clone()).router();
     World { sdk, bucket, gated: GatedApi::start(gate, api).await, _dir: dir }
-}
-
-/// An API key on moto's API Gateway: its id and its value.
-async fn api_key(sdk: &SdkConfig) -> (String, String) {
-    let value = format!("{}-0123456789abcdefghij", testkit::unique_name("key"));
-    let created = aws_sdk_apigateway::Client::new(sdk)
-        .create_api_key()
-        .name(testkit::unique_name("plot-api"))
-        .value(&value)
-        .enabled(true)
-        .send()
-        .await
-        .expect("create an API key on moto");
-    (created.id.expect("the key's id"), value)
 }
 
 /// The gate of IAM authorization for moto's credentials (as `testkit::moto_sdk_config` sets them).
@@ -87,7 +73,7 @@ fn refused_by_the_gateway(error: &DriverError) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_api_key_it_reads_the_keys_value_by_its_id_and_is_let_in() {
     let sdk = testkit::moto_sdk_config().await;
-    let (id, value) = api_key(&sdk).await;
+    let (id, value) = new_api_key(&sdk).await;
     let world = world(sdk.clone(), Gate::ApiKey(value)).await;
     let auth = AuthContext::new(&sdk);
 
@@ -105,8 +91,8 @@ async fn with_api_key_it_reads_the_keys_value_by_its_id_and_is_let_in() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_key_or_with_another_it_is_refused_and_a_key_that_does_not_exist_is_named() {
     let sdk = testkit::moto_sdk_config().await;
-    let (_, value) = api_key(&sdk).await;
-    let (other, _) = api_key(&sdk).await;
+    let (_, value) = new_api_key(&sdk).await;
+    let (other, _) = new_api_key(&sdk).await;
     let world = world(sdk.clone(), Gate::ApiKey(value)).await;
     let auth = AuthContext::new(&sdk);
 
