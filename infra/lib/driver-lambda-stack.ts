@@ -29,7 +29,7 @@ export interface DriverLambdaStackProps extends StackProps {
 
 /**
  * The driver: plays the scenario against the bucket, then asks the api for the plot, with the API key (it
- * reads the key's value once at start) or signing its requests (SigV4), as the plot API's `apiAuth` asks.
+ * reads the key's value at each invocation) or signing its requests (SigV4), as the plot API's `apiAuth` asks.
  */
 export class DriverLambdaStack extends Stack {
   readonly driver: RustFunction;
