@@ -9,14 +9,15 @@ use crate::tracked::TrackedBuckets;
 pub struct ApiConfig {
     /// Served when a request names no bucket; plots are stored here.
     pub default_bucket: BucketName,
-    /// The buckets `/buckets` lists and a request may name (besides any with a history).
+    /// The buckets besides the default that `/buckets` lists and a request may name (as may any with a
+    /// history).
     pub tracked: TrackedBuckets,
 }
 
 impl ApiConfig {
     /// Serving `default_bucket` only.
     pub fn new(default_bucket: BucketName) -> Self {
-        Self { tracked: TrackedBuckets::only(&default_bucket), default_bucket }
+        Self { default_bucket, tracked: TrackedBuckets::Listed(Vec::new()) }
     }
 
     /// The same, serving the buckets of `tracked` too.

@@ -3,10 +3,10 @@
 
 use domain::BucketName;
 
-/// Where the list of tracked buckets comes from.
+/// Where the list of tracked buckets comes from, besides the default bucket (always tracked).
 #[derive(Debug, Clone)]
 pub enum TrackedBuckets {
-    /// A fixed list: a deployment's `TRACKED_BUCKETS`, the default bucket first.
+    /// A fixed list: a deployment's `TRACKED_BUCKETS`.
     Listed(Vec<BucketName>),
     /// Every bucket the S3 endpoint holds, asked at each request (the local stack).
     OnEndpoint(aws_sdk_s3::Client),
@@ -22,11 +22,6 @@ pub enum ListBucketsError {
 }
 
 impl TrackedBuckets {
-    /// Only `default` (a deployment that names no other bucket).
-    pub fn only(default: &BucketName) -> Self {
-        Self::Listed(vec![default.clone()])
-    }
-
     /// The tracked buckets, `default` first, each once; the others in the list's order (by name on an
     /// endpoint).
     pub async fn list(&self, default: &BucketName) -> Result<Vec<BucketName>, ListBucketsError> {
@@ -39,7 +34,7 @@ impl TrackedBuckets {
         Ok(names)
     }
 
-    /// Whether `bucket` is tracked.
+    /// Whether `bucket` is one of these (the default is tracked either way).
     pub async fn contains(&self, bucket: &BucketName) -> Result<bool, ListBucketsError> {
         match self {
             Self::Listed(names) => Ok(names.contains(bucket)),
@@ -48,7 +43,8 @@ impl TrackedBuckets {
     }
 }
 
-async fn endpoint_buckets(s3: &aws_sdk_s3::Client) -> Result<Vec<BucketName>, ListBucketsError> {
+/// Every bucket the S3 endpoint holds, by name.
+pub async fn endpoint_buckets(s3: &aws_sdk_s3::Client) -> Result<Vec<BucketName>, ListBucketsError> {
     let listed = s3.list_buckets().send().await.map_err(|e| ListBucketsError::Request(e.into()))?;
     let mut names = listed
         .buckets()

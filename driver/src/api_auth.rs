@@ -47,12 +47,11 @@ impl FromStr for ApiAuthMode {
 
 impl fmt::Display for ApiAuthMode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let index = match self {
-            Self::None => 0,
-            Self::ApiKey => 1,
-            Self::Iam => 2,
-        };
-        f.write_str(Self::NAMES[index])
+        f.write_str(match self {
+            Self::None => "none",
+            Self::ApiKey => "api-key",
+            Self::Iam => "iam",
+        })
     }
 }
 

@@ -109,7 +109,9 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let sdk = startup::local::sdk_config(&s3.url()).await;
     let s3_client = startup::s3_client(&sdk);
     let mut reconciled = None;
-    for bucket in endpoint_buckets(&s3_client).await? {
+    let every_bucket =
+        api::tracked::endpoint_buckets(&s3_client).await.map_err(|e| StackError::ListBuckets(e.into()))?;
+    for bucket in every_bucket {
         let report =
             reconcile(&s3_client, store.as_ref(), &bucket, &rules.reserved_prefixes_of(&bucket), |_| ())
                 .await?;
@@ -147,17 +149,6 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         reconciled,
         _data_dir: data_dir,
     })
-}
-
-/// The buckets of the endpoint, by name.
-async fn endpoint_buckets(s3: &aws_sdk_s3::Client) -> Result<Vec<BucketName>, StackError> {
-    let listed = s3.list_buckets().send().await.map_err(|e| StackError::ListBuckets(e.into()))?;
-    let mut buckets = Vec::new();
-    for bucket in listed.buckets() {
-        let Some(name) = bucket.name() else { continue };
-        buckets.push(BucketName::parse(name).map_err(|e| StackError::ListBuckets(e.into()))?);
-    }
-    Ok(buckets)
 }
 
 impl RunningStack {

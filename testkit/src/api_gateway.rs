@@ -44,6 +44,18 @@ pub enum Gate {
     Iam { access_key_id: String, secret_access_key: String, region: String },
 }
 
+impl Gate {
+    /// IAM authorization that knows the tests' access key (`crate::sdk_config_for`'s) by `secret_access_key`:
+    /// the tests' own secret lets their signed requests in, any other refuses them.
+    pub fn iam_of_test_key(secret_access_key: &str) -> Self {
+        Self::Iam {
+            access_key_id: crate::TEST_ACCESS_KEY_ID.into(),
+            secret_access_key: secret_access_key.into(),
+            region: crate::TEST_REGION.into(),
+        }
+    }
+}
+
 /// One request the gate saw, and whether it let it in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seen {

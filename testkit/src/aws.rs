@@ -8,13 +8,22 @@ use store_dynamodb::Tables;
 
 use crate::moto_endpoint;
 
+/// The fixed credentials and region of [`sdk_config_for`].
+pub const TEST_ACCESS_KEY_ID: &str = "testing";
+pub const TEST_SECRET_ACCESS_KEY: &str = "testing";
+pub const TEST_REGION: &str = "us-east-1";
+
 /// An SDK configuration that talks to `endpoint` with fixed test credentials.
 pub async fn sdk_config_for(endpoint: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
+        .region(Region::new(TEST_REGION))
         .endpoint_url(endpoint)
         .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "testing", "testing", None, None, "testkit",
+            TEST_ACCESS_KEY_ID,
+            TEST_SECRET_ACCESS_KEY,
+            None,
+            None,
+            "testkit",
         ))
         .load()
         .await

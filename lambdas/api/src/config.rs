@@ -9,8 +9,7 @@ use store_dynamodb::HistoryTables;
 pub struct ApiLambdaConfig {
     /// `BUCKET_NAME`: served when a request names none, and where plots are stored.
     pub bucket: BucketName,
-    /// `TRACKED_BUCKETS` (comma-separated): the buckets `/buckets` lists, `bucket` first; `bucket` alone
-    /// when unset.
+    /// `TRACKED_BUCKETS` (comma-separated): the buckets `/buckets` lists after `bucket`; none when unset.
     pub tracked: Vec<BucketName>,
     pub tables: HistoryTables,
     pub mode: Mode,
@@ -32,11 +31,12 @@ impl ApiLambdaConfig {
             Some(port) => Mode::WebAdapter(SocketAddr::from((Ipv4Addr::LOCALHOST, port))),
             None => Mode::Native,
         };
-        let bucket: BucketName = env.required_parsed("BUCKET_NAME")?;
-        let mut tracked = env.list::<BucketName>("TRACKED_BUCKETS")?.unwrap_or_default();
-        tracked.retain(|name| *name != bucket);
-        tracked.insert(0, bucket.clone());
-        Ok(Self { bucket, tracked, tables: HistoryTables::from_env(env)?, mode })
+        Ok(Self {
+            bucket: env.required_parsed("BUCKET_NAME")?,
+            tracked: env.list::<BucketName>("TRACKED_BUCKETS")?.unwrap_or_default(),
+            tables: HistoryTables::from_env(env)?,
+            mode,
+        })
     }
 }
 
@@ -61,16 +61,16 @@ mod tests {
     }
 
     #[test]
-    fn the_tracked_buckets_are_the_default_first_then_the_listed_ones() {
+    fn the_tracked_buckets_are_read_as_listed() {
         let tracked = |value: &str| {
             let pairs = [("BUCKET_NAME", "plots-bucket"), ("HISTORY_TABLE", "h"), ("TRACKED_BUCKETS", value)];
             ApiLambdaConfig::from_env(&Env::from_pairs(&pairs))
                 .map(|config| config.tracked.iter().map(ToString::to_string).collect::<Vec<_>>())
         };
-        assert_eq!(tracked("").unwrap(), ["plots-bucket"]);
+        assert!(tracked("").unwrap().is_empty());
         assert_eq!(
             tracked("other-one, plots-bucket,other-two").unwrap(),
-            ["plots-bucket", "other-one", "other-two"]
+            ["other-one", "plots-bucket", "other-two"]
         );
         assert_eq!(tracked("other-one,Not_A_Bucket").unwrap_err().variable, "TRACKED_BUCKETS");
     }

@@ -26,8 +26,7 @@ async fn every_call_is_granted_and_every_grant_is_used() {
     let (key_id, key_value) = new_api_key(&sdk).await;
     let open = GatedApi::start(Gate::Open, router.clone()).await;
     let keyed = GatedApi::start(Gate::ApiKey(key_value), router.clone()).await;
-    let region = sdk.region().unwrap().to_string();
-    let iam = Gate::Iam { access_key_id: "testing".into(), secret_access_key: "testing".into(), region };
+    let iam = Gate::iam_of_test_key(testkit::TEST_SECRET_ACCESS_KEY);
     let signed = GatedApi::start(iam, router).await;
 
     let recorder = CallRecorder::default();

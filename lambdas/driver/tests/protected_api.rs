@@ -31,15 +31,6 @@ async fn world(sdk: SdkConfig, gate: Gate) -> World {
     World { sdk, bucket, gated: GatedApi::start(gate, api).await, _dir: dir }
 }
 
-/// The gate of IAM authorization for moto's credentials (as `testkit::moto_sdk_config` sets them).
-fn iam_gate(sdk: &SdkConfig, secret_access_key: &str) -> Gate {
-    Gate::Iam {
-        access_key_id: "testing".into(),
-        secret_access_key: secret_access_key.into(),
-        region: sdk.region().expect("a region").to_string(),
-    }
-}
-
 impl World {
     fn env(&self, auth: Option<&str>, key_id: Option<&str>) -> LambdaEnv {
         LambdaEnv {
@@ -116,7 +107,7 @@ async fn without_the_key_or_with_another_it_is_refused_and_a_key_that_does_not_e
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_iam_its_requests_are_signed_and_let_in() {
     let sdk = testkit::moto_sdk_config().await;
-    let world = world(sdk.clone(), iam_gate(&sdk, "testing")).await;
+    let world = world(sdk.clone(), Gate::iam_of_test_key(testkit::TEST_SECRET_ACCESS_KEY)).await;
 
     let summary = world.invoke(&AuthContext::new(&sdk), &world.env(Some("iam"), None)).await.unwrap();
     assert_eq!(summary.steps.len(), 4);
@@ -129,7 +120,7 @@ async fn with_iam_its_requests_are_signed_and_let_in() {
 async fn unsigned_or_signed_with_other_credentials_it_is_refused() {
     let sdk = testkit::moto_sdk_config().await;
     // The gate knows another secret for the same access key id: every signature it computes differs.
-    let world = world(sdk.clone(), iam_gate(&sdk, "another-secret")).await;
+    let world = world(sdk.clone(), Gate::iam_of_test_key("another-secret")).await;
 
     let signed = world.invoke(&AuthContext::new(&sdk), &world.env(Some("iam"), None)).await.unwrap_err();
     assert!(refused_by_the_gateway(&signed), "{signed}");
