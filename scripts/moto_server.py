@@ -8,7 +8,7 @@ that, so requests are serialized here. Connections are still accepted concurrent
 
 With --exit-with-parent (as the Rust tests start it), the server stops once process PID is gone, so a test
 binary that ends, however it ends, leaves no server behind. Where moto's answer differs from AWS's in a way
-a test relies on, moto_s3_notifications.py makes it read as AWS's.
+a test relies on, moto_s3_notifications.py and moto_s3_versions.py make it read as AWS's.
 """
 
 import argparse
@@ -20,6 +20,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import run_simple
 
 import moto_s3_notifications
+import moto_s3_versions
 
 
 def main() -> None:
@@ -32,6 +33,7 @@ def main() -> None:
         threading.Thread(target=exit_with, args=(args.exit_with_parent,), daemon=True).start()
 
     moto_s3_notifications.install()
+    moto_s3_versions.install()
     app = DomainDispatcherApplication(create_backend_app)
     one_at_a_time = threading.Lock()
 

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use domain::BucketName;
 use tracker::event::{Envelope, Notification, envelope_from_slice};
-use tracker::reconcile::{Progress, reconcile};
+use tracker::reconcile::{Progress, reconcile, series_of};
 use tracker::{RecordReport, Tracker};
 
 use crate::eventbridge::{Enabled, enable_eventbridge};
@@ -286,32 +286,33 @@ async fn with_current_totals(
     }
 }
 
+/// Reconciles both series of the bucket (its objects, then its versions): one JSON report each.
 async fn reconcile_bucket(tracker: &Tracker, s3: &aws_sdk_s3::Client, bucket: &BucketName) -> ExitCode {
     let on_terminal = std::io::stderr().is_terminal();
-    let show = |progress: Progress| {
+    let reserved = tracker.rules().reserved_prefixes_of(bucket);
+    for series in series_of(bucket) {
+        let listed = if series.versions_of().is_some() { "versions" } else { "objects" };
+        let show = |progress: Progress| {
+            if on_terminal {
+                eprint!(
+                    "\rlisted {} {listed}: {} added, {} removed, {} resized",
+                    progress.listed, progress.added, progress.removed, progress.resized
+                );
+            }
+        };
+        let result = reconcile(s3, tracker.ledger().as_ref(), &series, &reserved, show).await;
         if on_terminal {
-            eprint!(
-                "\rlisted {} objects: {} added, {} removed, {} resized",
-                progress.listed, progress.added, progress.removed, progress.resized
-            );
+            eprintln!();
         }
-    };
-    let result =
-        reconcile(s3, tracker.ledger().as_ref(), bucket, &tracker.rules().reserved_prefixes_of(bucket), show)
-            .await;
-    if on_terminal {
-        eprintln!();
-    }
-    match result {
-        Ok(report) => {
-            println!("{}", serde_json::to_string(&report).expect("a report serializes"));
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
+        match result {
+            Ok(report) => println!("{}", serde_json::to_string(&report).expect("a report serializes")),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::FAILURE;
+            }
         }
     }
+    ExitCode::SUCCESS
 }
 
 /// Runs `tracker redrive`: the summary on stdout (also when an error stopped the run), the error on stderr.

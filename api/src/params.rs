@@ -2,7 +2,7 @@
 
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
-use domain::{BucketName, LATEST_PLOT_KEY, ObjectKey, PLOTS_PREFIX};
+use domain::{BucketName, LATEST_PLOT_KEY, ObjectKey, PLOTS_PREFIX, Series};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -94,11 +94,17 @@ pub struct BucketQuery {
         pattern = "^[a-z0-9][a-z0-9.-]*[a-z0-9]$"
     )]
     bucket: Option<String>,
+    /// Which series of the bucket (default `current`): `current`, the versions a listing shows; or
+    /// `all-versions`, every version the bucket holds, noncurrent versions and delete markers included
+    /// (what S3 bills).
+    #[param(value_type = Option<String>, pattern = "^(current|all-versions)$", example = "all-versions")]
+    series: Option<String>,
 }
 
-/// The bucket a request names (`?bucket=`), validated, or the configured one. Another bucket must be
-/// tracked (listed by `/buckets`) or have a history: otherwise the request is a 404 and writes nothing, so
-/// nobody can make the api store plots of buckets nobody tracks.
+/// The bucket a request names (`?bucket=`), validated, or the configured one, and its series
+/// (`?series=`): the name the series' history is kept under (see [`domain::versions`]). Another bucket
+/// must be tracked (listed by `/buckets`) or have a history: otherwise the request is a 404 and writes
+/// nothing, so nobody can make the api store plots of buckets nobody tracks.
 pub struct RequestedBucket(pub BucketName);
 
 impl FromRequestParts<AppState> for RequestedBucket {
@@ -106,11 +112,12 @@ impl FromRequestParts<AppState> for RequestedBucket {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let Params(query) = Params::<BucketQuery>::from_request_parts(parts, state).await?;
+        let series = series(query.series.as_deref())?;
         let default = &state.config().default_bucket;
-        let Some(raw) = query.bucket else { return Ok(Self(default.clone())) };
+        let Some(raw) = query.bucket else { return Ok(Self(series.of(default))) };
         let bucket = BucketName::parse(raw).map_err(|e| ApiError::invalid("bucket", e.to_string()))?;
         if &bucket == default {
-            return Ok(Self(bucket));
+            return Ok(Self(series.of(&bucket)));
         }
         let tracked =
             state.config().tracked.contains(&bucket).await.map_err(|e| ApiError::unavailable("S3", e))?;
@@ -119,8 +126,17 @@ impl FromRequestParts<AppState> for RequestedBucket {
                 "bucket {bucket} is not tracked: it is not listed by /buckets and has no size history"
             )));
         }
-        Ok(Self(bucket))
+        Ok(Self(series.of(&bucket)))
     }
+}
+
+/// A series: `current` (the default) or `all-versions`.
+fn series(raw: Option<&str>) -> Result<Series, ApiError> {
+    raw.map_or(Ok(Series::Current), |raw| {
+        Series::parse(raw).ok_or_else(|| {
+            ApiError::invalid("series", format!("must be one of {}, got {raw:?}", Series::NAMES.join(", ")))
+        })
+    })
 }
 
 /// A key that may be presigned: under the plots prefix, and with no `.` or `..` segments that a client

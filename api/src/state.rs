@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use domain::{BucketName, Clock, History, LATEST_PLOT_KEY, ObjectKey, PLOT_RENDERS_PREFIX, fnv1a};
+use domain::{BucketName, Clock, History, LATEST_PLOT_KEY, ObjectKey, PLOT_RENDERS_PREFIX, Series, fnv1a};
 
 use crate::tracked::TrackedBuckets;
 
@@ -25,14 +25,19 @@ impl ApiConfig {
         Self { tracked, ..self }
     }
 
-    /// The default bucket's plot at `plots/plot.png`; another bucket's beside it, named after the bucket.
-    pub fn plot_key_for(&self, bucket: &BucketName) -> ObjectKey {
+    /// The default bucket's plot at `plots/plot.png`; another bucket's beside it, named after the bucket;
+    /// a bucket's all-versions series' with `:all-versions` after that (`plots/plot:all-versions.png`,
+    /// `plots/plot-second-bucket:all-versions.png`), which no bucket's name can hold.
+    pub fn plot_key_for(&self, name: &BucketName) -> ObjectKey {
         let latest = ObjectKey::parse(LATEST_PLOT_KEY).expect("the plot key is a valid key");
-        if *bucket == self.default_bucket {
-            return latest;
-        }
+        let (bucket, series) = Series::split(name);
         let (stem, extension) = LATEST_PLOT_KEY.rsplit_once('.').unwrap_or((LATEST_PLOT_KEY, "png"));
-        ObjectKey::parse(format!("{stem}-{bucket}.{extension}")).unwrap_or(latest)
+        let named = if bucket == self.default_bucket { String::new() } else { format!("-{bucket}") };
+        let series = match series {
+            Series::Current => "",
+            Series::AllVersions => ":all-versions",
+        };
+        ObjectKey::parse(format!("{stem}{named}{series}.{extension}")).unwrap_or(latest)
     }
 
     /// Where the render of a plot is stored: named by a hash of everything the image shows (`inputs`), so

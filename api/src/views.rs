@@ -1,6 +1,6 @@
 //! The JSON the api answers with.
 
-use domain::Sample;
+use domain::{Sample, Series};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -52,12 +52,15 @@ impl From<&Sample> for PointView {
 /// The samples of a window: all of them, or, past `max_points`, the window reduced per interval.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
-    "bucket": "size-tracking-local", "window_seconds": 10, "from": 1795688420000_i64, "to": 1795688430000_i64,
+    "bucket": "size-tracking-local", "series": "current", "window_seconds": 10, "from": 1795688420000_i64, "to": 1795688430000_i64,
     "carry_in": null, "sample_count": 2, "downsampled": false, "interval_ms": null,
     "samples": [{"ts": 1795688421000_i64, "size_bytes": 18, "object_count": 1}, {"ts": 1795688423000_i64, "size_bytes": 27, "object_count": 1}]
 }))]
 pub struct WindowView {
     pub bucket: String,
+    /// The bucket's series: `current` or `all-versions`.
+    #[schema(value_type = String, example = "current")]
+    pub series: Series,
     pub window_seconds: u64,
     /// The window's start (epoch ms).
     pub from: i64,
@@ -92,7 +95,7 @@ pub struct WindowSummary {
 /// are `GET /window`'s.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
-    "bucket": "size-tracking-local", "window_seconds": 10, "from": 1795688420000_i64, "to": 1795688430000_i64,
+    "bucket": "size-tracking-local", "series": "current", "window_seconds": 10, "from": 1795688420000_i64, "to": 1795688430000_i64,
     "carry_in": null,
     "summary": {"sample_count": 1, "first": {"ts": 1795688421000_i64, "size_bytes": 18, "object_count": 1},
                 "last": {"ts": 1795688421000_i64, "size_bytes": 18, "object_count": 1}, "min_size_bytes": 18, "max_size_bytes": 18},
@@ -101,6 +104,9 @@ pub struct WindowSummary {
 }))]
 pub struct PlotView {
     pub bucket: String,
+    /// The bucket's series: `current` or `all-versions`.
+    #[schema(value_type = String, example = "current")]
+    pub series: Series,
     pub window_seconds: u64,
     /// The window's start (epoch ms).
     pub from: i64,
@@ -146,8 +152,8 @@ pub struct PngImage(#[allow(dead_code)] Vec<u8>);
 #[schema(example = json!({
     "default": "size-tracking-local",
     "buckets": [
-        {"name": "size-tracking-local", "plot_key": "plots/plot.png"},
-        {"name": "second-bucket", "plot_key": "plots/plot-second-bucket.png"}
+        {"name": "size-tracking-local", "plot_key": "plots/plot.png", "all_versions_plot_key": "plots/plot:all-versions.png"},
+        {"name": "second-bucket", "plot_key": "plots/plot-second-bucket.png", "all_versions_plot_key": "plots/plot-second-bucket:all-versions.png"}
     ]
 }))]
 pub struct BucketsView {
@@ -163,4 +169,6 @@ pub struct TrackedBucketView {
     pub name: String,
     /// Its latest plot in the default bucket (`/presign?key=` signs it).
     pub plot_key: String,
+    /// The latest plot of its all-versions series (`/plot?series=all-versions`), beside it.
+    pub all_versions_plot_key: String,
 }

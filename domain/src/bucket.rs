@@ -40,6 +40,20 @@ impl BucketName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The name the bucket's all-versions series is kept under (see [`crate::versions`]): the bucket's
+    /// name and `:all-versions`, which no bucket can be named.
+    pub fn all_versions(&self) -> Self {
+        if self.versions_of().is_some() {
+            return self.clone();
+        }
+        Self(format!("{}{}", self.0, crate::versions::SERIES_SUFFIX))
+    }
+
+    /// The bucket whose all-versions series this name is; `None` for a bucket's own name.
+    pub fn versions_of(&self) -> Option<Self> {
+        self.0.strip_suffix(crate::versions::SERIES_SUFFIX).map(|name| Self(name.to_owned()))
+    }
 }
 
 impl fmt::Display for BucketName {

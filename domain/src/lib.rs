@@ -19,6 +19,7 @@ pub mod rollup;
 mod sample;
 mod sequencer;
 pub mod transition;
+pub mod versions;
 
 pub use bucket::BucketName;
 pub use bytes::human_bytes;
@@ -33,6 +34,7 @@ pub use limits::{
 pub use port::{ChangeResult, Checkpoints, History, Ledger, SizeStore};
 pub use sample::{Sample, Totals, Window};
 pub use sequencer::Sequencer;
+pub use versions::Series;
 
 /// Why a value was refused at the edge.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

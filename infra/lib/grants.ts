@@ -55,6 +55,7 @@ const ACTION_RESOURCE_TYPES: Readonly<Record<string, readonly ResourceType[]>> =
   's3:PutObject': ['s3:object'],
   's3:DeleteObject': ['s3:object'],
   's3:ListBucket': ['s3:bucket'],
+  's3:ListBucketVersions': ['s3:bucket'],
   // API Gateway's management API: GET on a key (GetApiKey) is the ApiKey resource type.
   'apigateway:GET': ['apigateway:apikey'],
   // Calling a deployed API: a method on a stage (execute-api-general).

@@ -204,7 +204,7 @@ for (const [name, options] of Object.entries(VARIANTS)) {
         const wrong = fromCalls.filter((g) => {
           const [action, , resource] = g.split(' ');
           const isObject = bucketArns.some((arn) => resource.startsWith(`${arn}/`));
-          if (action === 's3:ListBucket') return !bucketArns.includes(resource);
+          if (action === 's3:ListBucket' || action === 's3:ListBucketVersions') return !bucketArns.includes(resource);
           if (action.startsWith('s3:')) return !isObject;
           if (action === 'apigateway:GET') return !/^arn:<AWS::Partition>:apigateway:<AWS::Region>::\/apikeys\/<\w+>$/.test(resource);
           if (action === 'execute-api:Invoke') return !resource.startsWith('arn:<AWS::Partition>:execute-api:');

@@ -135,12 +135,17 @@ describe('trackedBuckets: the tracker and the reconcile apply, walk and may read
   const resources = tracked.tracking.toJSON().Resources;
 
   for (const [name, fn] of Object.entries(functions)) {
-    test(`${name}: s3 only on the three buckets (ListBucket) and their objects (GetObject)`, () => {
+    // Only reconcile lists versions (for each bucket's all-versions series).
+    const listings = name === 'reconcile' ? ['s3:ListBucket', 's3:ListBucketVersions'] : ['s3:ListBucket'];
+    test(`${name}: s3 only on the three buckets (${listings.join(', ')}) and their objects (GetObject)`, () => {
       const s3 = roleStatements(tracked.tracking, stack, fn.role).filter((s) => s.actions.some((a) => a.startsWith('s3:')));
       const granted = s3.flatMap((s) => s.actions.flatMap((action) => s.resources.map((r) => `${action} on ${r}`))).sort();
       assert.deepEqual(
         granted,
-        [...ALL_BUCKET_ARNS.map((arn) => `s3:ListBucket on ${arn}`), ...ALL_BUCKET_ARNS.map((arn) => `s3:GetObject on ${arn}/*`)].sort(),
+        [
+          ...listings.flatMap((listing) => ALL_BUCKET_ARNS.map((arn) => `${listing} on ${arn}`)),
+          ...ALL_BUCKET_ARNS.map((arn) => `s3:GetObject on ${arn}/*`),
+        ].sort(),
       );
       for (const s of s3) assert.equal(s.condition, undefined);
     });

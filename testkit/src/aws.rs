@@ -102,3 +102,33 @@ pub async fn listed_totals(s3: &aws_sdk_s3::Client, bucket: &str) -> domain::Tot
     }
     totals
 }
+
+/// The totals of every version the bucket holds (noncurrent versions and delete markers included, a
+/// marker counted as a version of 0 bytes), as its all-versions series should show them: summed from a
+/// listing of its versions, `plots/` left out.
+pub async fn listed_version_totals(s3: &aws_sdk_s3::Client, bucket: &str) -> domain::Totals {
+    let mut totals = domain::Totals::default();
+    let mut next: (Option<String>, Option<String>) = (None, None);
+    loop {
+        let page = s3
+            .list_object_versions()
+            .bucket(bucket)
+            .set_key_marker(next.0.take())
+            .set_version_id_marker(next.1.take())
+            .send()
+            .await
+            .expect("list the bucket's versions");
+        let versions = page.versions().iter().map(|v| (v.key(), v.size().unwrap_or(0)));
+        let markers = page.delete_markers().iter().map(|m| (m.key(), 0));
+        for (key, size) in versions.chain(markers) {
+            if !key.unwrap_or_default().starts_with(PLOTS_PREFIX) {
+                totals.size_bytes += size as u64;
+                totals.object_count += 1;
+            }
+        }
+        if page.is_truncated() != Some(true) {
+            return totals;
+        }
+        next = (page.next_key_marker().map(str::to_owned), page.next_version_id_marker().map(str::to_owned));
+    }
+}

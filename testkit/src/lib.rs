@@ -14,8 +14,8 @@ mod moto;
 pub mod runtime_api;
 
 pub use aws::{
-    TEST_ACCESS_KEY_ID, TEST_REGION, TEST_SECRET_ACCESS_KEY, listed_totals, moto_sdk_config, moto_tables,
-    notify_new_queue, sdk_config_for, unique_name,
+    TEST_ACCESS_KEY_ID, TEST_REGION, TEST_SECRET_ACCESS_KEY, listed_totals, listed_version_totals,
+    moto_sdk_config, moto_tables, notify_new_queue, sdk_config_for, unique_name,
 };
 pub use moto::moto_endpoint;
 

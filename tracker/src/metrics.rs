@@ -307,6 +307,7 @@ mod tests {
         };
         let report = crate::reconcile::ReconcileReport {
             bucket: "b-1".into(),
+            series: domain::Series::Current,
             progress,
             settled: 0,
             size_bytes: 900,

@@ -79,7 +79,7 @@ impl Tracker {
         let mut sorted = self.sort(notifications);
         let mut failed: Vec<Option<TrackError>> = notifications.iter().map(|_| None).collect();
         self.read_removed_versions(&mut sorted, &mut failed).await;
-        let Sorted { mut reports, changes, origins, to_park } = sorted;
+        let Sorted { mut reports, mut changes, origins, to_park, versions } = sorted;
         if !to_park.is_empty() {
             let parked: Vec<ObjectChange> = to_park.iter().map(|(_, change)| change.clone()).collect();
             if let Err(error) = self.ledger.park(&parked).await {
@@ -90,7 +90,19 @@ impl Tracker {
                 }
             }
         }
-        let results = if changes.is_empty() { Vec::new() } else { self.ledger.apply_batch(&changes).await };
+        // The versions' changes go with the keys' in one batch; they fail their notification, and
+        // are reported by nothing else.
+        let key_changes = changes.len();
+        changes.extend(versions.iter().map(|(_, version)| version.clone()));
+        let mut results =
+            if changes.is_empty() { Vec::new() } else { self.ledger.apply_batch(&changes).await };
+        let version_results = results.split_off(key_changes.min(results.len()));
+        changes.truncate(key_changes);
+        for ((message, _), result) in versions.iter().zip(version_results) {
+            if let Err(error) = result {
+                failed[*message].get_or_insert(TrackError::Store(StoreError::Shared(error)));
+            }
+        }
         for ((change, origin), result) in changes.iter().zip(origins).zip(results) {
             let outcome = match result {
                 Ok(tied @ ApplyOutcome::Skipped { reason: domain::SkipReason::Duplicate, .. })
@@ -137,7 +149,7 @@ impl Tracker {
             };
             let mut mine = Vec::with_capacity(records.len());
             for (record, entry) in records.iter().enumerate() {
-                let (change, time, resolution) = match entry {
+                let (change, time, version, resolution) = match entry {
                     Record::NotAChange { bucket, key, event_name } => {
                         tracing::debug!(%bucket, %key, event_name, "not a size change");
                         mine.push(Some(RecordReport::skipped(
@@ -147,9 +159,13 @@ impl Tracker {
                         )));
                         continue;
                     }
-                    Record::Change(change, time) => (change, *time, Resolution::AsSent),
-                    Record::TimeOrdered(change, time) => (change, *time, Resolution::TimeOrdered),
-                    Record::VersionRemoved(change, time) => (change, *time, Resolution::FromBucket),
+                    Record::Change(change, time, version) => (change, *time, version, Resolution::AsSent),
+                    Record::TimeOrdered(change, time, version) => {
+                        (change, *time, version, Resolution::TimeOrdered)
+                    }
+                    Record::VersionRemoved(change, time, version) => {
+                        (change, *time, version, Resolution::FromBucket)
+                    }
                 };
                 let skip = if !self.rules.tracks(&change.bucket) {
                     Some(SkipReason::UntrackedBucket)
@@ -184,6 +200,9 @@ impl Tracker {
                 sorted.changes.push(change.clone());
                 let event_time_ms = time.map(|time| time.timestamp_millis());
                 sorted.origins.push(Origin { message, record, resolution, event_time_ms });
+                if let Some(version) = version {
+                    sorted.versions.push((message, version.clone()));
+                }
             }
             sorted.reports.push(mine);
         }
@@ -287,8 +306,11 @@ struct Sorted {
     /// The changes for the ledger, and where each came from.
     changes: Vec<ObjectChange>,
     origins: Vec<Origin>,
-    /// The changes to park, with their notification.
+    /// The changes to park, with their notification. A parked change's version is settled by the next
+    /// reconcile of the all-versions series, which lists the bucket's versions.
     to_park: Vec<(usize, ObjectChange)>,
+    /// The changes of the all-versions series, with their notification.
+    versions: Vec<(usize, ObjectChange)>,
 }
 
 struct Origin {

@@ -71,7 +71,7 @@ async fn eventbridge_events_alone_or_in_sqs_are_changes() {
     else {
         panic!("one notification")
     };
-    let [Record::Change(change, _)] = created.as_slice() else { panic!("{created:?}") };
+    let [Record::Change(change, ..)] = created.as_slice() else { panic!("{created:?}") };
     assert_eq!(change.key.as_str(), "reports/2026 Q3+final.txt", "the key is URL-decoded");
     assert_eq!(change.kind, ChangeKind::Created { size: 1024 });
     assert_eq!(change.sequencer.as_str(), "00617F08299329D189");
@@ -83,7 +83,7 @@ async fn eventbridge_events_alone_or_in_sqs_are_changes() {
             panic!("{name}: one notification")
         };
         assert!(
-            matches!(records.as_slice(), [Record::Change(c, _)] if c.kind == ChangeKind::Removed),
+            matches!(records.as_slice(), [Record::Change(c, ..)] if c.kind == ChangeKind::Removed),
             "{name}"
         );
     }
@@ -133,15 +133,17 @@ fn a_version_removed_for_good_is_told_apart_from_a_delete_marker() {
         other => panic!("one notification, got {other:?}"),
     };
     let put = records(fixture("s3-versioned-put.json"));
-    assert!(matches!(put.as_slice(), [Record::Change(c, _)] if matches!(c.kind, ChangeKind::Created { .. })));
+    assert!(
+        matches!(put.as_slice(), [Record::Change(c, ..)] if matches!(c.kind, ChangeKind::Created { .. }))
+    );
     let marker = records(fixture("s3-versioned-delete-marker.json"));
     assert!(
-        matches!(marker.as_slice(), [Record::Change(c, _)] if c.kind == ChangeKind::Removed),
+        matches!(marker.as_slice(), [Record::Change(c, ..)] if c.kind == ChangeKind::Removed),
         "{marker:?}"
     );
     let removed = records(fixture("s3-versioned-delete-version.json"));
     assert!(
-        matches!(removed.as_slice(), [Record::VersionRemoved(c, _)] if c.key.as_str() == "doc.txt"),
+        matches!(removed.as_slice(), [Record::VersionRemoved(c, ..)] if c.key.as_str() == "doc.txt"),
         "{removed:?}"
     );
 
@@ -153,7 +155,7 @@ fn a_version_removed_for_good_is_told_apart_from_a_delete_marker() {
     // Unversioned, a permanent deletion names no version: the key is gone.
     permanently["detail"]["object"].as_object_mut().unwrap().remove("version-id");
     assert!(
-        matches!(records(permanently).as_slice(), [Record::Change(c, _)] if c.kind == ChangeKind::Removed)
+        matches!(records(permanently).as_slice(), [Record::Change(c, ..)] if c.kind == ChangeKind::Removed)
     );
 }
 

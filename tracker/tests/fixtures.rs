@@ -21,7 +21,7 @@ fn fixture_path(name: &str) -> PathBuf {
 fn only_change(name: &str) -> domain::ObjectChange {
     match parse_notification(&fixture(name)).unwrap() {
         Notification::Records(records) => match records.as_slice() {
-            [Record::Change(change, _)] => change.clone(),
+            [Record::Change(change, ..)] => change.clone(),
             other => panic!("{name}: expected one change, got {other:?}"),
         },
         other => panic!("{name}: expected records, got {other:?}"),

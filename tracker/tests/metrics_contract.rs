@@ -56,6 +56,7 @@ fn every_line_printed_is_a_line_of_the_contract_and_every_line_of_the_contract_i
     };
     let report = ReconcileReport {
         bucket: bucket.to_string(),
+        series: domain::Series::Current,
         progress: Progress::default(),
         settled: 0,
         size_bytes: 4,

@@ -1,7 +1,8 @@
 //! Any history of puts, overwrites and deletes (keys overwritten, removed, removed without ever having been
 //! created; sequencers of any length), delivered in notifications of several records, with duplicates, in
 //! any order, in batches of several notifications, with store calls failing on the way and each failed notification delivered again, ends with
-//! exact totals and a last sample in step with them: 5 000 cases on SQLite, 256 on DynamoDB (moto, its
+//! exact totals and a last sample in step with them, in the current series and in the all-versions one
+//! (each key's `null` version): 5 000 cases on SQLite, 256 on DynamoDB (moto, its
 //! failures injected by `testkit::faults::FaultInjector`). The strategies are in `scenario/`.
 //!
 //! Each run draws a fresh seed, or takes `PROPTEST_RNG_SEED`, and a failure names it. Failing cases are
@@ -139,6 +140,15 @@ impl Property {
         prop_assert_eq!(totals, expected, "the totals");
         let latest = store.latest(&bucket).await.map_err(read)?;
         prop_assert_eq!(latest.map(|s| s.totals()).unwrap_or_default(), expected, "the last sample");
+        // Unversioned, each key's only version is its `null` one: the all-versions series is the same.
+        let versions = bucket.all_versions();
+        prop_assert_eq!(store.totals(&versions).await.map_err(read)?, expected, "the all-versions totals");
+        let latest = store.latest(&versions).await.map_err(read)?;
+        prop_assert_eq!(
+            latest.map(|s| s.totals()).unwrap_or_default(),
+            expected,
+            "the last all-versions sample"
+        );
         Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! A versioned bucket on moto, changed for real (puts, delete markers, deletions of one version,
 //! suspended versioning), its records (S3's format, with the versions moto gave) delivered to the tracker
-//! in every order: the tracked totals are always those of the current versions, as a listing shows them.
+//! in every order: the tracked totals are always those of the current versions, as a listing shows them,
+//! and those of the all-versions series always those of every version a listing of versions shows.
 
 use std::sync::Arc;
 
@@ -92,14 +93,24 @@ impl Bucket {
         self.record(event_name, key, Some(version), None);
     }
 
-    async fn listed(&self) -> domain::Totals {
-        testkit::listed_totals(&self.s3, &self.name).await
+    async fn listed(&self) -> Series {
+        Series {
+            current: testkit::listed_totals(&self.s3, &self.name).await,
+            all_versions: testkit::listed_version_totals(&self.s3, &self.name).await,
+        }
     }
+}
+
+/// A bucket's totals in both series: its current versions, and every version it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Series {
+    current: domain::Totals,
+    all_versions: domain::Totals,
 }
 
 /// Delivers `records` (one record a notification) in the order given by `order`, in batches of the given
 /// sizes, to a fresh tracker on SQLite that reads the bucket from moto; answers its totals.
-async fn deliver(bucket: &Bucket, order: &[usize], batches: &[usize]) -> domain::Totals {
+async fn deliver(bucket: &Bucket, order: &[usize], batches: &[usize]) -> Series {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("history.sqlite3")).await.unwrap());
     let tracker = Tracker::new(store.clone(), TrackingRules::default())
@@ -120,11 +131,15 @@ async fn deliver(bucket: &Bucket, order: &[usize], batches: &[usize]) -> domain:
         rest = later;
     }
     let bucket_name = domain::BucketName::parse(bucket.name.clone()).unwrap();
-    domain::Ledger::totals(store.as_ref(), &bucket_name).await.unwrap()
+    Series {
+        current: domain::Ledger::totals(store.as_ref(), &bucket_name).await.unwrap(),
+        all_versions: domain::Ledger::totals(store.as_ref(), &bucket_name.all_versions()).await.unwrap(),
+    }
 }
 
-/// Every order of the bucket's records (there are at most a few): each ends as the listing.
-async fn every_order_ends_as_listed(bucket: &Bucket) -> domain::Totals {
+/// Every order of the bucket's records (there are at most a few): each ends as the listings, of the
+/// objects and of the versions.
+async fn every_order_ends_as_listed(bucket: &Bucket) -> Series {
     let listed = bucket.listed().await;
     let mut orders = vec![Vec::new()];
     for index in 0..bucket.records.len() {
@@ -155,6 +170,11 @@ fn totals(size_bytes: u64, object_count: u64) -> domain::Totals {
     domain::Totals { size_bytes, object_count }
 }
 
+/// The same totals in both series: the bucket holds no noncurrent version.
+fn only_current(size_bytes: u64, object_count: u64) -> Series {
+    Series { current: totals(size_bytes, object_count), all_versions: totals(size_bytes, object_count) }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_a_noncurrent_version_leaves_the_current_one() {
     let sdk = testkit::moto_sdk_config().await;
@@ -162,7 +182,19 @@ async fn deleting_a_noncurrent_version_leaves_the_current_one() {
     let v1 = bucket.put("doc.txt", 10).await.expect("a version id");
     bucket.put("doc.txt", 20).await;
     bucket.remove_version("doc.txt", &v1, "ObjectRemoved:Delete").await;
-    assert_eq!(every_order_ends_as_listed(&bucket).await, totals(20, 1));
+    assert_eq!(every_order_ends_as_listed(&bucket).await, only_current(20, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn noncurrent_versions_and_delete_markers_count_in_the_all_versions_series_only() {
+    let sdk = testkit::moto_sdk_config().await;
+    let mut bucket = Bucket::new(&sdk, BucketVersioningStatus::Enabled).await;
+    bucket.put("doc.txt", 10).await;
+    bucket.put("doc.txt", 20).await;
+    bucket.hide("doc.txt").await.expect("a delete marker");
+    bucket.put("other.txt", 3).await;
+    let ended = every_order_ends_as_listed(&bucket).await;
+    assert_eq!(ended, Series { current: totals(3, 1), all_versions: totals(33, 4) });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -172,7 +204,7 @@ async fn deleting_the_delete_marker_makes_the_previous_version_current_again() {
     bucket.put("doc.txt", 20).await;
     let marker = bucket.hide("doc.txt").await.expect("a delete marker");
     bucket.remove_version("doc.txt", &marker, "ObjectRemoved:Delete").await;
-    assert_eq!(every_order_ends_as_listed(&bucket).await, totals(20, 1));
+    assert_eq!(every_order_ends_as_listed(&bucket).await, only_current(20, 1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -183,7 +215,7 @@ async fn deleting_the_current_version_makes_the_one_before_current() {
     let v2 = bucket.put("doc.txt", 20).await.expect("a version id");
     bucket.remove_version("doc.txt", &v2, "ObjectRemoved:Delete").await;
     bucket.put("other.txt", 3).await;
-    assert_eq!(every_order_ends_as_listed(&bucket).await, totals(13, 2));
+    assert_eq!(every_order_ends_as_listed(&bucket).await, only_current(13, 2));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -194,7 +226,7 @@ async fn a_noncurrent_version_expired_by_lifecycle_leaves_the_current_one() {
     bucket.put("logs/app.log", 20).await;
     // What S3 Lifecycle's NoncurrentVersionExpiration does, and the record it sends.
     bucket.remove_version("logs/app.log", &v1, "LifecycleExpiration:Delete").await;
-    assert_eq!(every_order_ends_as_listed(&bucket).await, totals(20, 1));
+    assert_eq!(every_order_ends_as_listed(&bucket).await, only_current(20, 1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -206,9 +238,9 @@ async fn with_versioning_suspended_a_put_replaces_the_null_version_and_removing_
     bucket.put("doc.txt", 20).await;
     bucket.put("doc.txt", 30).await;
     bucket.put("other.txt", 5).await;
-    assert_eq!(bucket.listed().await, totals(35, 2), "the null version was replaced");
+    assert_eq!(bucket.listed().await, only_current(35, 2), "the null version was replaced");
     bucket.remove_version("doc.txt", "null", "ObjectRemoved:Delete").await;
-    assert_eq!(every_order_ends_as_listed(&bucket).await, totals(5, 1));
+    assert_eq!(every_order_ends_as_listed(&bucket).await, only_current(5, 1));
 }
 
 /// One thing done to the bucket in a random history.

@@ -20,6 +20,7 @@ pub async fn get_buckets(State(state): State<AppState>) -> Result<Json<BucketsVi
         .map(|name| TrackedBucketView {
             name: name.to_string(),
             plot_key: config.plot_key_for(name).to_string(),
+            all_versions_plot_key: config.plot_key_for(&name.all_versions()).to_string(),
         })
         .collect();
     Ok(Json(BucketsView { default: config.default_bucket.to_string(), buckets }))

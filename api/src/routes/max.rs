@@ -1,5 +1,6 @@
 use axum::Json;
 use axum::extract::State;
+use domain::Series;
 
 use crate::error::{ApiError, ErrorBody};
 use crate::params::{BucketQuery, RequestedBucket};
@@ -22,6 +23,6 @@ pub async fn get_max(
 ) -> Result<Json<SampleView>, ApiError> {
     match state.history().max(&bucket).await? {
         Some(sample) => Ok(Json(SampleView::from(&sample))),
-        None => Err(ApiError::NotFound(format!("no samples recorded for bucket {bucket}"))),
+        None => Err(ApiError::NotFound(format!("no samples recorded for bucket {}", Series::label(&bucket)))),
     }
 }

@@ -13,7 +13,7 @@ use crate::routes::presign::presigned_get;
 use crate::routes::window::{ReadWindow, read_window_ending};
 use crate::state::{ApiConfig, AppState};
 use crate::views::{PlotView, PngImage, SampleView};
-use domain::{BucketName, ObjectKey, Sample};
+use domain::{BucketName, ObjectKey, Sample, Series};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -161,7 +161,7 @@ pub async fn get_plot(
     }
 
     let points = read.plot_points();
-    let bucket_name = bucket.to_string();
+    let bucket_name = Series::label(&bucket);
     let input_carry_in = read.window.carry_in.as_ref().map(|s| s.size_bytes);
     let max_size = max.as_ref().map(|s| s.size_bytes);
     let (from, to) = (read.from, read.to);
@@ -229,8 +229,10 @@ async fn plot_answer(
     key: &ObjectKey,
 ) -> Result<Response, ApiError> {
     let url = presigned_get(state, key, DEFAULT_EXPIRES_SECONDS).await?;
+    let (bucket, series) = Series::split(bucket);
     Ok(Json(PlotView {
         bucket: bucket.to_string(),
+        series,
         window_seconds: seconds,
         from: read.from,
         to: read.to,

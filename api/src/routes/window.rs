@@ -1,7 +1,7 @@
 use axum::Json;
 use axum::extract::State;
-use domain::BucketName;
 use domain::rollup::ReducedWindow;
+use domain::{BucketName, Series};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -75,8 +75,10 @@ impl ReadWindow {
 
     pub(crate) fn view(&self, bucket: &BucketName, seconds: u64, max_points: usize) -> WindowView {
         let (samples, interval_ms) = points(&self.window, self.from, self.to, max_points);
+        let (bucket, series) = Series::split(bucket);
         WindowView {
             bucket: bucket.to_string(),
+            series,
             window_seconds: seconds,
             from: self.from,
             to: self.to,

@@ -8,3 +8,4 @@ mod helpers;
 mod openapi_sync;
 mod render;
 mod routes;
+mod series;

@@ -1,5 +1,6 @@
 //! The reconcile function: invoked by its schedule (EventBridge Scheduler, every quarter of an hour), each
-//! invocation ticks every tracked bucket's walk in turn until its time runs out (see
+//! invocation ticks the walks of every tracked bucket's two series (its objects, then its versions) in
+//! turn until its time runs out (see
 //! [`tracker::reconcile::tick`]). A finished walk logs its report and an EMF line: the drift it found and
 //! the bucket's tracked totals. An invocation by hand may ask for a new walk of some buckets at once
 //! ([`TickRequest`]). It links the DynamoDB store only.
@@ -9,16 +10,18 @@ mod config;
 use std::process::ExitCode;
 
 pub use config::ReconcileLambdaConfig;
-use domain::{BucketName, Clock, system_clock};
+use domain::{BucketName, Clock, Series, system_clock};
 use lambda_runtime::{LambdaEvent, service_fn};
 use store_dynamodb::DynamoLedger;
 use tracker::TrackingRules;
-use tracker::reconcile::{ReconcileError, Schedule, TickOutcome, tick};
+use tracker::reconcile::{ReconcileError, Schedule, TickOutcome, series_of, tick};
 
 /// What one invocation did for one bucket: one element of its answer.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BucketTick {
     pub bucket: String,
+    /// Which of the bucket's series the tick walked (see [`tracker::reconcile::series_of`]).
+    pub series: Series,
     #[serde(flatten)]
     pub outcome: TickOutcome,
     /// The EMF line printed for the bucket: a finished walk's drift and totals, or else the bucket's
@@ -74,9 +77,10 @@ impl TickRequest {
 
 /// Some bucket's tick failed; the others were ticked, and the next invocation tries it again.
 #[derive(Debug, thiserror::Error)]
-#[error("reconciling s3://{bucket} failed: {source}")]
+#[error("reconciling the {} series of s3://{bucket} failed: {source}", .series.as_str())]
 pub struct TickFailed {
     pub bucket: String,
+    pub series: Series,
     #[source]
     pub source: ReconcileError,
 }
@@ -127,40 +131,47 @@ impl Reconciler {
     ) -> Result<Vec<BucketTick>, TickFailed> {
         let mut ticks = Vec::with_capacity(self.config.buckets.len());
         let mut failed = None;
-        for bucket in &self.config.buckets {
+        'buckets: for bucket in &self.config.buckets {
             // A walk asked for now is due whenever the last one began.
             let schedule = if request.walk_now.contains(bucket) {
                 Schedule { every_ms: 0, ..self.schedule }
             } else {
                 self.schedule
             };
-            let outcome = tick(
-                &self.s3,
-                &self.ledger,
-                &self.ledger,
-                bucket,
-                &self.rules.reserved_prefixes_of(bucket),
-                &schedule,
-                &self.clock,
-                deadline_ms,
-            )
-            .await;
-            match outcome {
-                Ok(outcome) => {
-                    let metrics = self.metrics_line(bucket, &outcome).await;
-                    if let Some(line) = &metrics {
-                        // Standard output is the function's log stream, where CloudWatch reads EMF lines.
-                        println!("{line}");
+            let reserved = self.rules.reserved_prefixes_of(bucket);
+            for name in series_of(bucket) {
+                let series = Series::split(&name).1;
+                let outcome = tick(
+                    &self.s3,
+                    &self.ledger,
+                    &self.ledger,
+                    &name,
+                    &reserved,
+                    &schedule,
+                    &self.clock,
+                    deadline_ms,
+                )
+                .await;
+                match outcome {
+                    Ok(outcome) => {
+                        let metrics = match series {
+                            Series::Current => self.metrics_line(bucket, &outcome).await,
+                            Series::AllVersions => None,
+                        };
+                        if let Some(line) = &metrics {
+                            // Standard output is the function's log stream, where CloudWatch reads EMF lines.
+                            println!("{line}");
+                        }
+                        let paused = matches!(outcome, TickOutcome::Paused { .. });
+                        ticks.push(BucketTick { bucket: bucket.to_string(), series, outcome, metrics });
+                        if paused {
+                            break 'buckets;
+                        }
                     }
-                    let paused = matches!(outcome, TickOutcome::Paused { .. });
-                    ticks.push(BucketTick { bucket: bucket.to_string(), outcome, metrics });
-                    if paused {
-                        break;
+                    Err(source) => {
+                        tracing::error!(%bucket, series = series.as_str(), error = %source, "reconcile failed; the next invocation tries again");
+                        failed.get_or_insert(TickFailed { bucket: bucket.to_string(), series, source });
                     }
-                }
-                Err(source) => {
-                    tracing::error!(%bucket, error = %source, "reconcile failed; the next invocation tries again");
-                    failed.get_or_insert(TickFailed { bucket: bucket.to_string(), source });
                 }
             }
         }

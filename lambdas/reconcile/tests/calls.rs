@@ -52,7 +52,8 @@ async fn every_call_is_granted_and_every_grant_is_used() {
     told.park(&[change("a", "0", 3)]).await.unwrap();
 
     let ticks = reconciler.handle(i64::MAX, &Default::default()).await.unwrap();
-    let [tick] = ticks.as_slice() else { panic!("one bucket: {ticks:?}") };
+    let [tick, versions] = ticks.as_slice() else { panic!("one bucket, two series: {ticks:?}") };
+    assert!(matches!(versions.outcome, TickOutcome::Finished(_)), "its versions listed: {versions:?}");
     let TickOutcome::Finished(report) = &tick.outcome else { panic!("finished: {tick:?}") };
     assert_eq!(
         (report.progress.added, report.progress.resized, report.progress.removed, report.settled),

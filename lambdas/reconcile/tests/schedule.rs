@@ -1,7 +1,7 @@
 //! The reconcile function on moto's S3 and DynamoDB: a walk that outlasts its invocation resumes from
 //! its checkpoint at the next one and ends as one walk would; a bucket another invocation holds is left
 //! to it; a new walk begins only once the last began the period ago, or at once when an invocation asks
-//! for it; each bucket has its own walk.
+//! for it; each bucket has its own walk, of its objects and then of its versions (its all-versions series).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use aws_sdk_s3::primitives::ByteStream;
 use domain::checkpoint::{Checkpoint, Progress};
 use domain::{
-    BucketName, ChangeKind, Checkpoints, Clock, Ledger, ObjectChange, ObjectKey, Sequencer, Totals,
+    BucketName, ChangeKind, Checkpoints, Clock, Ledger, ObjectChange, ObjectKey, Sequencer, Series, Totals,
 };
 use reconcile_lambda::{BucketTick, ReconcileLambdaConfig, Reconciler, TickRequest};
 use store_dynamodb::LedgerTables;
@@ -107,6 +107,13 @@ impl World {
     async fn listed(&self, bucket: usize) -> Totals {
         testkit::listed_totals(&self.s3, self.buckets[bucket].as_str()).await
     }
+
+    /// The bucket's all-versions series as tracked, and as its versions are listed.
+    async fn versions(&self, bucket: usize) -> (Totals, Totals) {
+        let series = self.buckets[bucket].all_versions();
+        let tracked = self.reconciler.ledger().totals(&series).await.unwrap();
+        (tracked, testkit::listed_version_totals(&self.s3, self.buckets[bucket].as_str()).await)
+    }
 }
 
 /// The EMF line the tick printed for its bucket, parsed.
@@ -117,9 +124,17 @@ fn metrics(tick: &BucketTick) -> serde_json::Value {
     value
 }
 
+/// The outcome of the one bucket's tick of its current series (its all-versions series' tick follows).
 fn outcome(ticks: &[BucketTick]) -> &TickOutcome {
-    assert_eq!(ticks.len(), 1, "{ticks:?}");
-    &ticks[0].outcome
+    let current: Vec<&BucketTick> = ticks.iter().filter(|tick| tick.series == Series::Current).collect();
+    assert_eq!(current.len(), 1, "{ticks:?}");
+    &current[0].outcome
+}
+
+/// The tick of `bucket`'s `series`.
+fn tick_of<'a>(ticks: &'a [BucketTick], bucket: &BucketName, series: Series) -> &'a TickOutcome {
+    let tick = ticks.iter().find(|tick| tick.bucket == bucket.as_str() && tick.series == series);
+    &tick.unwrap_or_else(|| panic!("no {series:?} tick of {bucket}: {ticks:?}")).outcome
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -180,6 +195,17 @@ async fn a_walk_cut_short_resumes_where_it_stopped_and_ends_as_one_walk() {
         Progress { listed: 11, added: 1, drift_bytes: 5, drift_objects: 1, ..Default::default() }
     );
     assert_eq!(world.tracked(0).await, world.listed(0).await);
+
+    // The all-versions series is walked after the current one, in the same invocations, and ends with
+    // every version (here each key's null version).
+    let last = world.invoke(20).await;
+    assert!(
+        matches!(tick_of(&last, &world.buckets[0], Series::AllVersions), TickOutcome::Finished(_)),
+        "{last:?}"
+    );
+    let (tracked, listed) = world.versions(0).await;
+    assert_eq!(tracked, listed);
+    assert_eq!(listed, Totals { size_bytes: 450 + 6 + 5, object_count: 11 });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -245,13 +271,19 @@ async fn each_bucket_has_its_own_walk_and_one_out_of_time_leaves_the_next_for_la
     assert_eq!(first.len(), 1, "the second bucket waits: {first:?}");
     assert!(matches!(first[0].outcome, TickOutcome::Paused { .. }));
     let second = world.invoke(20).await;
-    let buckets: Vec<&str> = second.iter().map(|tick| tick.bucket.as_str()).collect();
-    assert_eq!(buckets, [world.buckets[0].as_str(), world.buckets[1].as_str()]);
-    for (bucket, tick) in second.iter().enumerate() {
+    let ticked: Vec<(&str, Series)> = second.iter().map(|tick| (tick.bucket.as_str(), tick.series)).collect();
+    let (one, two) = (world.buckets[0].as_str(), world.buckets[1].as_str());
+    let each = [Series::Current, Series::AllVersions];
+    assert_eq!(ticked, [(one, each[0]), (one, each[1]), (two, each[0]), (two, each[1])]);
+    for tick in &second {
         let TickOutcome::Finished(report) = &tick.outcome else { panic!("finished: {tick:?}") };
-        assert_eq!(report.bucket, world.buckets[bucket].as_str());
+        assert_eq!((report.bucket.as_str(), report.series), (tick.bucket.as_str(), tick.series));
         assert_eq!(report.progress.added, 3);
+    }
+    for bucket in 0..2 {
         assert_eq!(world.tracked(bucket).await, world.listed(bucket).await);
+        let (tracked, listed) = world.versions(bucket).await;
+        assert_eq!(tracked, listed);
     }
 }
 
@@ -261,7 +293,7 @@ async fn an_invocation_asking_for_a_walk_now_begins_one_for_that_bucket_only() {
     for bucket in 0..2 {
         world.store(bucket, "a", 10).await;
     }
-    let first = world.invoke(10).await;
+    let first = world.invoke(20).await;
     assert!(first.iter().all(|t| matches!(t.outcome, TickOutcome::Finished(_))), "{first:?}");
 
     // Changes S3 never announced (events that were not on yet), in both buckets.
@@ -270,10 +302,15 @@ async fn an_invocation_asking_for_a_walk_now_begins_one_for_that_bucket_only() {
     }
     let event = serde_json::json!({"walk_now": [world.buckets[1].as_str()]});
     let request = TickRequest::from_event(event, &world.buckets).unwrap();
-    let asked = world.invoke_asking(10, &request).await;
-    assert!(matches!(asked[0].outcome, TickOutcome::NotDue { .. }), "the other bucket waits: {asked:?}");
-    let TickOutcome::Finished(report) = &asked[1].outcome else { panic!("walked now: {asked:?}") };
-    assert_eq!((report.progress.added, report.progress.drift_bytes), (1, 5));
+    let asked = world.invoke_asking(20, &request).await;
+    for series in [Series::Current, Series::AllVersions] {
+        let other = tick_of(&asked, &world.buckets[0], series);
+        assert!(matches!(other, TickOutcome::NotDue { .. }), "the other bucket waits: {asked:?}");
+        let TickOutcome::Finished(report) = tick_of(&asked, &world.buckets[1], series) else {
+            panic!("walked now: {asked:?}")
+        };
+        assert_eq!((report.progress.added, report.progress.drift_bytes), (1, 5));
+    }
     assert_eq!(world.tracked(1).await, world.listed(1).await);
     assert_ne!(world.tracked(0).await, world.listed(0).await);
 }

@@ -86,7 +86,7 @@ mod tests {
         let json = notification_json(std::slice::from_ref(&record));
         assert_eq!(json["Records"][0]["s3"]["object"]["key"], "reports/2026+Q3%2Bfinal+%C3%A9t%C3%A9.txt");
         let Notification::Records(records) = notification_from_value(json).unwrap() else { panic!() };
-        let [Record::Change(change, _)] = records.as_slice() else { panic!("{records:?}") };
+        let [Record::Change(change, ..)] = records.as_slice() else { panic!("{records:?}") };
         assert_eq!(change.key.as_str(), record.key);
         assert_eq!(change.kind, domain::ChangeKind::Created { size: 1024 });
     }

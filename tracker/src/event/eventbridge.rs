@@ -3,7 +3,7 @@
 use domain::{BucketName, ChangeKind, ObjectChange, ObjectKey, Sequencer};
 use serde::Deserialize;
 
-use super::{Notification, Record, decode_key};
+use super::{Notification, Record, VersionStep, decode_key};
 
 #[derive(Debug, Deserialize)]
 pub(super) struct WireEvent {
@@ -61,10 +61,19 @@ pub(super) fn notification(event: &WireEvent) -> Result<Notification, String> {
     let time = event.time.as_deref().and_then(|text| super::parse_time(text).ok());
     let change = ObjectChange { bucket, key, sequencer, kind };
     // A version removed for good, as against a delete marker created ("Delete Marker Created").
-    let version_removed = event.detail_type == "Object Deleted"
-        && event.detail.object.version_id.is_some()
-        && event.detail.deletion_type.as_deref() == Some("Permanently Deleted");
-    let record =
-        if version_removed { Record::VersionRemoved(change, time) } else { Record::Change(change, time) };
+    let step = match kind {
+        ChangeKind::Created { size } => VersionStep::Created { size },
+        ChangeKind::Removed if event.detail.deletion_type.as_deref() == Some("Delete Marker Created") => {
+            VersionStep::MarkerCreated
+        }
+        ChangeKind::Removed => VersionStep::Removed,
+    };
+    let version = event.detail.object.version_id.as_deref();
+    let versioned = step.change_of(&change, version);
+    let record = if version.is_some() && step == VersionStep::Removed {
+        Record::VersionRemoved(change, time, versioned)
+    } else {
+        Record::Change(change, time, versioned)
+    };
     Ok(Notification::Records(vec![record]))
 }

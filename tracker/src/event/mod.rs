@@ -17,24 +17,25 @@ pub enum Notification {
     Records(Vec<Record>),
 }
 
-/// One record, understood.
+/// One record, understood: its change of the key (to the current series), when it happened (the
+/// record's `eventTime`), where the record says, and its change of the version it names (to the
+/// all-versions series, see [`domain::versions`]; `None` for a key too long to have version rows).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record {
-    /// A change ordered by the sequencer its sender gave (S3 always does), and when it happened (the
-    /// record's `eventTime`), where the record says.
-    Change(ObjectChange, Option<DateTime<Utc>>),
+    /// A change ordered by the sequencer its sender gave (S3 always does).
+    Change(ObjectChange, Option<DateTime<Utc>>, Option<ObjectChange>),
     /// A change from a sender that gives no sequencer (some S3-compatible servers), ordered by its
     /// `eventTime` alone. Two changes of one key in the same instant then carry the same sequencer, and
     /// nothing in either event says which came last: the tracker resolves such a tie by reading the
     /// object's current state (see [`Tracker::with_current_objects`](crate::Tracker::with_current_objects)).
-    TimeOrdered(ObjectChange, Option<DateTime<Utc>>),
+    TimeOrdered(ObjectChange, Option<DateTime<Utc>>, Option<ObjectChange>),
     /// One version of the key removed for good (a versioned bucket's `DELETE ?versionId=`, or a
     /// lifecycle expiration of a noncurrent version): the current version may be another one now, or
     /// none, and only the bucket can say which. The tracker applies the key as the bucket holds it (one
     /// HEAD, see [`Tracker::with_current_objects`](crate::Tracker::with_current_objects)) under this
     /// record's sequencer, so any later change of the key still wins and no earlier one comes back. The
     /// change's kind is [`ChangeKind::Removed`] until then.
-    VersionRemoved(ObjectChange, Option<DateTime<Utc>>),
+    VersionRemoved(ObjectChange, Option<DateTime<Utc>>, Option<ObjectChange>),
     /// A record that names an object but changes no size (restore, tagging, ACL, replication…).
     NotAChange { bucket: BucketName, key: ObjectKey, event_name: String },
 }
@@ -123,30 +124,64 @@ fn parse_record(record: &WireRecord) -> Result<Record, String> {
         return Ok(Record::NotAChange { bucket, key, event_name });
     };
 
-    // A delete marker hides the key (`…:DeleteMarkerCreated`); a `…:Delete` naming a version removes
-    // that version only.
-    let version_removed = record.s3.object.version_id.is_some()
-        && matches!(event_name.as_str(), "ObjectRemoved:Delete" | "LifecycleExpiration:Delete");
+    // A delete marker hides the key (`…:DeleteMarkerCreated`); any other removal removes the version it
+    // names (the `null` one when it names none), and only that one.
+    let step = match kind {
+        ChangeKind::Removed if event_name.ends_with(":DeleteMarkerCreated") => VersionStep::MarkerCreated,
+        ChangeKind::Removed => VersionStep::Removed,
+        ChangeKind::Created { size } => VersionStep::Created { size },
+    };
+    let version_removed = record.s3.object.version_id.is_some() && step == VersionStep::Removed;
     let time = record.event_time.as_deref().map(parse_time);
+    let version = record.s3.object.version_id.as_deref();
     Ok(match record.s3.object.sequencer.as_deref() {
         Some(text) => {
             let sequencer = Sequencer::parse(text).map_err(|e| e.to_string())?;
             // Ordered by its sequencer, the record needs no time: an unreadable one is left out.
             let change = ObjectChange { bucket, key, sequencer, kind };
             let time = time.and_then(Result::ok);
-            if version_removed { Record::VersionRemoved(change, time) } else { Record::Change(change, time) }
+            let versioned = step.change_of(&change, version);
+            if version_removed {
+                Record::VersionRemoved(change, time, versioned)
+            } else {
+                Record::Change(change, time, versioned)
+            }
         }
         None => {
             let time = time.ok_or("neither s3.object.sequencer nor eventTime is present")??;
             let sequencer = sequencer_from_time(time)?;
             let change = ObjectChange { bucket, key, sequencer, kind };
+            let versioned = step.change_of(&change, version);
             if version_removed {
-                Record::VersionRemoved(change, Some(time))
+                Record::VersionRemoved(change, Some(time), versioned)
             } else {
-                Record::TimeOrdered(change, Some(time))
+                Record::TimeOrdered(change, Some(time), versioned)
             }
         }
     })
+}
+
+/// What a record did to the version it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum VersionStep {
+    /// A new version of this size (or, with no version id, the `null` version replaced).
+    Created { size: u64 },
+    /// A delete marker: a version of size 0 that hides the key.
+    MarkerCreated,
+    /// The version removed for good.
+    Removed,
+}
+
+impl VersionStep {
+    /// The change of the version's row in the bucket's all-versions series.
+    pub(crate) fn change_of(self, change: &ObjectChange, version: Option<&str>) -> Option<ObjectChange> {
+        let kind = match self {
+            Self::Created { size } => ChangeKind::Created { size },
+            Self::MarkerCreated => ChangeKind::Created { size: 0 },
+            Self::Removed => ChangeKind::Removed,
+        };
+        domain::versions::version_change(change, version, kind)
+    }
 }
 
 /// S3 always sends a sequencer for object changes; some S3-compatible servers do not. Their records are

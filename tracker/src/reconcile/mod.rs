@@ -3,11 +3,12 @@
 //! joins, after a redrive of old events, by the local stack at every start, and on a schedule ([`tick`]:
 //! a walk that outlasts one invocation resumes from its checkpoint at the next).
 
+mod listing;
 mod schedule;
 mod walk;
 
 pub use domain::checkpoint::Progress;
-use domain::{BucketName, Ledger, StoreError, Totals};
+use domain::{BucketName, Ledger, Series, StoreError, Totals};
 pub use schedule::{Schedule, TickOutcome, tick};
 pub use walk::{Position, Walk};
 
@@ -27,10 +28,13 @@ pub enum ReconcileError {
     Store(#[from] StoreError),
 }
 
-/// What a reconcile found and did; printed as JSON by `tracker reconcile` and logged.
+/// What a reconcile of one series of a bucket found and did; printed as JSON by `tracker reconcile`
+/// and logged.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ReconcileReport {
     pub bucket: String,
+    /// `current` (the objects, as listed) or `all-versions` (every version and delete marker).
+    pub series: Series,
     #[serde(flatten)]
     pub progress: Progress,
     /// Keys of parked events settled from the bucket.
@@ -40,10 +44,17 @@ pub struct ReconcileReport {
     pub object_count: u64,
 }
 
+/// The names of the series reconcile makes agree with `bucket`: its objects, then its versions (the
+/// walk of the all-versions series lists them, see [`listing`]).
+pub fn series_of(bucket: &BucketName) -> [BucketName; 2] {
+    [Series::Current.of(bucket), Series::AllVersions.of(bucket)]
+}
+
 /// How many keys one step reads from the ledger and lists from the bucket (S3's most per listing page).
 pub const PAGE_KEYS: usize = 1_000;
 
-/// Makes the ledger agree with a listing of the bucket: keys listed but not tracked are added, keys
+/// Makes the ledger agree with a listing of `bucket` (a bucket, or a bucket's all-versions series, see
+/// [`series_of`]): keys listed but not tracked are added, keys
 /// tracked but not listed are removed, sizes that differ are corrected (see [`domain::correction`]),
 /// then parked events are settled. Each range of keys is read from the ledger before it is listed, and
 /// each correction applies only if its key's row is still the one read, so an event applied meanwhile
@@ -87,9 +98,12 @@ pub async fn finish(
 ) -> Result<ReconcileReport, ReconcileError> {
     let settled = settle_parked(ledger, s3, bucket).await?;
     let Totals { size_bytes, object_count } = ledger.totals(bucket).await?;
-    let report = ReconcileReport { bucket: bucket.to_string(), progress, settled, size_bytes, object_count };
+    let (owner, series) = Series::split(bucket);
+    let report =
+        ReconcileReport { bucket: owner.to_string(), series, progress, settled, size_bytes, object_count };
     tracing::info!(
-        %bucket,
+        bucket = %owner,
+        series = series.as_str(),
         listed = progress.listed,
         added = progress.added,
         removed = progress.removed,

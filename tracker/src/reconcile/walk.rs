@@ -1,10 +1,11 @@
 //! One walk of a bucket, a page at a time: the ledger's rows of a range of keys are read before the
 //! same range is listed, and the two are diffed into corrections. A walk can stop after any page and
-//! resume from where it stands, in this process or another.
+//! resume from where it stands, in this process or another. The walk of a bucket's all-versions series
+//! lists its versions instead of its objects ([`super::versions`]).
 
 use domain::checkpoint::Progress;
 use domain::correction::{self, KeyRows};
-use domain::{BucketName, Ledger, ObjectKey};
+use domain::{BucketName, Ledger, ObjectKey, versions};
 
 use super::ReconcileError;
 
@@ -62,6 +63,7 @@ impl<'a> Walk<'a> {
             Some(rows) if !rows.ends_by(cursor.as_ref()) => rows,
             _ => self.ledger.key_rows(self.bucket, cursor.as_ref(), self.page_keys).await?,
         };
+        let rows = self.whole_keys(rows).await?;
         let (listed, listed_through) = self.list_after(cursor.as_ref()).await?;
         let through = match (&rows.through, &listed_through) {
             (Some(a), Some(b)) => Some(a.min(b).clone()),
@@ -85,6 +87,13 @@ impl<'a> Walk<'a> {
         match through {
             None => self.done = true,
             Some(through) => {
+                if cursor.as_ref().is_some_and(|cursor| &through <= cursor) {
+                    let stuck = format!("a page of the listing ends at {through:?}, not past {cursor:?}");
+                    return Err(ReconcileError::Listing {
+                        bucket: self.bucket.clone(),
+                        source: stuck.into(),
+                    });
+                }
                 self.position.after = Some(through);
                 self.ahead = Some(later);
             }
@@ -92,35 +101,36 @@ impl<'a> Walk<'a> {
         Ok(())
     }
 
+    /// The ledger's page of an all-versions series cut after its last whole key: a range ends after a
+    /// key's last version row (as the listing's pages do), so the next begins with a key's first.
+    /// A page of one key's rows alone is read on until the key ends.
+    async fn whole_keys(&self, mut rows: KeyRows) -> Result<KeyRows, ReconcileError> {
+        if self.bucket.versions_of().is_none() {
+            return Ok(rows);
+        }
+        while let Some(through) = rows.through.clone() {
+            if versions::is_bound(through.as_str()) {
+                return Ok(rows);
+            }
+            let cut_key = versions::object_key_of(through.as_str()).to_owned();
+            let whole = rows.rows.iter().rev().map(|(row, _)| versions::object_key_of(row.as_str()));
+            let bound = whole.filter(|key| *key != cut_key).find_map(versions::after_versions_of);
+            if let Some(bound) = bound {
+                rows.through = Some(bound);
+                return Ok(rows);
+            }
+            let more = self.ledger.key_rows(self.bucket, Some(&through), self.page_keys).await?;
+            rows.rows.extend(more.rows);
+            rows.through = more.through;
+        }
+        Ok(rows)
+    }
+
     /// One listing page after `cursor`, and the key it ends with if more follow.
     async fn list_after(
         &self,
         cursor: Option<&ObjectKey>,
     ) -> Result<(Vec<(ObjectKey, u64)>, Option<ObjectKey>), ReconcileError> {
-        let failed = |source: Box<dyn std::error::Error + Send + Sync>| ReconcileError::Listing {
-            bucket: self.bucket.clone(),
-            source,
-        };
-        let page = self
-            .s3
-            .list_objects_v2()
-            .bucket(self.bucket.as_str())
-            .set_start_after(cursor.map(|key| key.as_str().to_owned()))
-            .max_keys(self.page_keys as i32)
-            .send()
-            .await
-            .map_err(|e| failed(e.into()))?;
-        let mut listed = Vec::with_capacity(page.contents().len());
-        for object in page.contents() {
-            let Some(key) = object.key() else { continue };
-            let key = ObjectKey::parse(key).map_err(|e| failed(e.into()))?;
-            listed.push((key, u64::try_from(object.size().unwrap_or(0)).unwrap_or(0)));
-        }
-        let through = match (page.is_truncated() == Some(true), listed.last()) {
-            (false, _) => None,
-            (true, Some((key, _))) => Some(key.clone()),
-            (true, None) => return Err(failed("a truncated listing page holds no object".into())),
-        };
-        Ok((listed, through))
+        super::listing::page_after(self.s3, self.bucket, cursor, self.page_keys).await
     }
 }
