@@ -786,6 +786,50 @@ async fn a_put_refused_for_its_digest_leaves_the_stored_object_as_it_was() {
     stack.running.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_refused_for_its_digest_is_not_stored_and_a_right_one_completes_the_upload() {
+    let stack = Stack::new(false).await;
+    let bucket = stack.bucket.as_str();
+    let upload =
+        stack.s3.create_multipart_upload().bucket(bucket).key("big.bin").send().await.expect("create upload");
+    let upload_id = upload.upload_id().expect("upload id");
+    let part = |md5: &'static str, body: Vec<u8>| {
+        stack
+            .s3
+            .upload_part()
+            .bucket(bucket)
+            .key("big.bin")
+            .upload_id(upload_id)
+            .part_number(1)
+            .content_md5(md5)
+            .body(ByteStream::from(body))
+            .send()
+    };
+    // The MD5 of 20 bytes `r`, sent with other bytes; then with its own.
+    let refused = part("mkBH4UsIXogOXq8A9Ys1QA==", vec![b'x'; 20]).await.expect_err("a wrong Content-MD5");
+    assert_eq!((status(&refused), code(&refused)), (Some(400), Some("BadDigest")), "{refused:?}");
+    let stored = part("mkBH4UsIXogOXq8A9Ys1QA==", vec![b'r'; 20]).await.expect("the right Content-MD5");
+    let completed = CompletedMultipartUpload::builder()
+        .parts(CompletedPart::builder().part_number(1).set_e_tag(stored.e_tag().map(str::to_owned)).build())
+        .build();
+    stack
+        .s3
+        .complete_multipart_upload()
+        .bucket(bucket)
+        .key("big.bin")
+        .upload_id(upload_id)
+        .multipart_upload(completed)
+        .send()
+        .await
+        .expect("complete upload");
+    assert_eq!(stack.read("big.bin").await, vec![b'r'; 20]);
+    stack.running.settled().await.expect("every notification delivered");
+    let expected = Totals { size_bytes: 20, object_count: 1 };
+    assert_eq!(stack.totals().await, expected);
+    assert_eq!(stack.listed().await, expected);
+    stack.running.shutdown().await;
+}
+
 /// The segment files in the outbox beside the storage folder.
 fn outbox_files(dir: &TempDir) -> Vec<PathBuf> {
     let outbox = dir.path().join("outbox");

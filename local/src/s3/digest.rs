@@ -1,8 +1,8 @@
-//! Checks a PutObject body against the digests its request carries (Content-MD5, and x-amz-checksum-* in
-//! headers or trailers) before the storage sees it.
+//! Checks a PutObject or UploadPart body against the digests its request carries (Content-MD5, and
+//! x-amz-checksum-* in headers or trailers) before the storage sees it.
 //!
-//! s3s-fs compares them only after it has renamed the new file over the stored object, so a write it
-//! refuses would still replace the object, unannounced. Here the body is spooled to an unnamed temporary
+//! s3s-fs compares a PutObject's only after it has renamed the new file over the stored object, so a write
+//! it refuses would still replace the object, unannounced; and it checks an UploadPart's not at all. Here the body is spooled to an unnamed temporary
 //! file while it is hashed, and only a body that matches every digest is handed on, read back from the
 //! spool, with the checksums it was sent with (so the storage records the same ones).
 
@@ -12,7 +12,7 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use s3s::checksum::ChecksumHasher;
 use s3s::crypto::{Checksum as _, Md5};
-use s3s::dto::{Checksum, ChecksumAlgorithm, PutObjectInput, StreamingBlob};
+use s3s::dto::{Checksum, ChecksumAlgorithm, PutObjectInput, StreamingBlob, UploadPartInput};
 use s3s::{S3Error, S3ErrorCode, S3Result, TrailingHeaders, s3_error};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
@@ -28,27 +28,65 @@ const ALGORITHMS: [(&str, &str, usize); 5] = [
     (ChecksumAlgorithm::CRC64NVME, "x-amz-checksum-crc64nvme", 8),
 ];
 
+/// The fields of a request with a body and its digests.
+pub(crate) struct Digests<'a> {
+    body: &'a mut Option<StreamingBlob>,
+    content_md5: &'a Option<String>,
+    algorithm: &'a Option<ChecksumAlgorithm>,
+    checksums: [&'a mut Option<String>; 5],
+}
+
+/// A request whose body carries digests.
+pub(crate) trait Digested {
+    fn digests(&mut self) -> Digests<'_>;
+}
+
+macro_rules! digested {
+    ($($input:ty),*) => {$(
+        impl Digested for $input {
+            fn digests(&mut self) -> Digests<'_> {
+                Digests {
+                    body: &mut self.body,
+                    content_md5: &self.content_md5,
+                    algorithm: &self.checksum_algorithm,
+                    // In the order of ALGORITHMS.
+                    checksums: [
+                        &mut self.checksum_crc32,
+                        &mut self.checksum_crc32c,
+                        &mut self.checksum_sha1,
+                        &mut self.checksum_sha256,
+                        &mut self.checksum_crc64nvme,
+                    ],
+                }
+            }
+        }
+    )*};
+}
+
+digested!(PutObjectInput, UploadPartInput);
+
 /// Reads the whole body of `input` into a spool in `spool_dir`, and answers S3's error if it does not match
 /// a digest the request carries. Otherwise returns the input with its body read back from the spool and
 /// every checksum the storage computes filled in (from the trailers, or as computed when none was sent).
-pub(crate) async fn verified(
-    mut input: PutObjectInput,
+pub(crate) async fn verified<I: Digested>(
+    mut input: I,
     trailers: Option<TrailingHeaders>,
     spool_dir: &Path,
-) -> S3Result<PutObjectInput> {
-    let Some(body) = input.body.take() else { return Err(s3_error!(IncompleteBody)) };
-    if let Some(md5) = &input.content_md5
+) -> S3Result<I> {
+    let fields = input.digests();
+    let Some(body) = fields.body.take() else { return Err(s3_error!(IncompleteBody)) };
+    if let Some(md5) = fields.content_md5
         && !is_base64_of(md5, 16)
     {
         return Err(s3_error!(InvalidDigest, "The Content-MD5 you specified was invalid."));
     }
-    let mut sent = sent_checksums(&input);
+    let mut sent = sent_checksums(&fields);
     for (name, header, size) in ALGORITHMS {
         if field(&mut sent, name).as_ref().is_some_and(|value| !is_base64_of(value, size)) {
             return Err(s3_error!(InvalidRequest, "Value for {header} header is invalid."));
         }
     }
-    let mut hasher = hasher_for(&sent, input.checksum_algorithm.as_ref())?;
+    let mut hasher = hasher_for(&sent, fields.algorithm.as_ref())?;
 
     let mut md5 = Md5::new();
     let mut spool = open_spool(spool_dir).await?;
@@ -62,7 +100,7 @@ pub(crate) async fn verified(
     spool.flush().await.map_err(spool_error)?;
     spool.rewind().await.map_err(spool_error)?;
 
-    if let Some(expected) = &input.content_md5
+    if let Some(expected) = fields.content_md5
         && *expected != base64(&md5.finalize())
     {
         return Err(s3_error!(BadDigest, "The Content-MD5 you specified did not match what we received."));
@@ -83,24 +121,20 @@ pub(crate) async fn verified(
             }
         }
     }
-    input.checksum_crc32 = sent.checksum_crc32;
-    input.checksum_crc32c = sent.checksum_crc32c;
-    input.checksum_sha1 = sent.checksum_sha1;
-    input.checksum_sha256 = sent.checksum_sha256;
-    input.checksum_crc64nvme = sent.checksum_crc64nvme;
-    input.body = Some(StreamingBlob::wrap(read_back(spool)));
+    let Digests { body: stored_body, checksums, .. } = fields;
+    for ((name, _, _), stored) in ALGORITHMS.iter().zip(checksums) {
+        *stored = field(&mut sent, name).take();
+    }
+    *stored_body = Some(StreamingBlob::wrap(read_back(spool)));
     Ok(input)
 }
 
-fn sent_checksums(input: &PutObjectInput) -> Checksum {
-    Checksum {
-        checksum_crc32: input.checksum_crc32.clone(),
-        checksum_crc32c: input.checksum_crc32c.clone(),
-        checksum_sha1: input.checksum_sha1.clone(),
-        checksum_sha256: input.checksum_sha256.clone(),
-        checksum_crc64nvme: input.checksum_crc64nvme.clone(),
-        ..Default::default()
+fn sent_checksums(fields: &Digests<'_>) -> Checksum {
+    let mut sent = Checksum::default();
+    for ((name, _, _), value) in ALGORITHMS.iter().zip(&fields.checksums) {
+        *field(&mut sent, name) = (**value).clone();
     }
+    sent
 }
 
 /// The field of `checksum` that holds the algorithm `name`.

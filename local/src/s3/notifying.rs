@@ -366,8 +366,14 @@ impl S3 for NotifyingS3 {
 
     // Parts are kept outside the bucket until the upload completes (which checks the bucket again).
 
-    async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
+    /// The part is checked against its digests before it is stored, as a PutObject's body is.
+    async fn upload_part(
+        &self,
+        mut req: S3Request<UploadPartInput>,
+    ) -> S3Result<S3Response<UploadPartOutput>> {
         self.shared.require_bucket(&req, &req.input.bucket).await?;
+        let trailers = req.trailing_headers.take();
+        req.input = digest::verified(req.input, trailers, &self.shared.spool_dir).await?;
         self.shared.fs.upload_part(req).await
     }
 

@@ -17,8 +17,11 @@ use crate::layout::{Layouts, row_key};
 use crate::sampling::Sampler;
 use crate::{key_rows, parking};
 
-/// How many chunks of one batch are written at once.
+/// How many chunks of one bucket's changes are written at once.
 const CHUNKS_IN_FLIGHT: usize = 4;
+
+/// How many buckets of one batch are written at once (each with its chunks in flight).
+const BUCKETS_IN_FLIGHT: usize = 2;
 
 /// The tracker's side of the store: the per-key ledger, the bucket totals and the samples they produce.
 #[derive(Clone)]
@@ -121,10 +124,19 @@ impl Ledger for DynamoLedger {
         }
         let mut deciding_results: Vec<Option<ChangeResult>> =
             coalesced.deciding.iter().map(|_| None).collect();
-        for (bucket, slots) in by_bucket {
-            let bucket_changes: Vec<&ObjectChange> =
-                slots.iter().map(|&slot| &changes[coalesced.deciding[slot]]).collect();
-            let results = self.apply_to_bucket(bucket, &bucket_changes).await;
+        // The buckets of a batch (a bucket and its all-versions series, above all) share no row: they
+        // are written side by side.
+        let written: Vec<_> = by_bucket
+            .into_iter()
+            .map(|(bucket, slots)| {
+                let bucket_changes: Vec<&ObjectChange> =
+                    slots.iter().map(|&slot| &changes[coalesced.deciding[slot]]).collect();
+                async move { (slots, self.apply_to_bucket(bucket, &bucket_changes).await) }
+            })
+            .collect();
+        for (slots, results) in
+            stream::iter(written).buffer_unordered(BUCKETS_IN_FLIGHT).collect::<Vec<_>>().await
+        {
             for (slot, result) in slots.into_iter().zip(results) {
                 deciding_results[slot] = Some(result);
             }

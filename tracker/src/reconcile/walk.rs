@@ -1,7 +1,7 @@
 //! One walk of a bucket, a page at a time: the ledger's rows of a range of keys are read before the
 //! same range is listed, and the two are diffed into corrections. A walk can stop after any page and
 //! resume from where it stands, in this process or another. The walk of a bucket's all-versions series
-//! lists its versions instead of its objects ([`super::versions`]).
+//! lists its versions instead of its objects ([`super::listing`]).
 
 use domain::checkpoint::Progress;
 use domain::correction::{self, KeyRows};
