@@ -159,6 +159,46 @@ fn a_version_removed_for_good_is_told_apart_from_a_delete_marker() {
     );
 }
 
+#[test]
+fn each_record_names_its_change_of_the_version_in_the_all_versions_series() {
+    let version_of = |value: serde_json::Value| {
+        let Ok(Envelope::Single(Notification::Records(records))) =
+            envelope_from_slice(&serde_json::to_vec(&value).unwrap())
+        else {
+            panic!("one notification")
+        };
+        let [Record::Change(_, _, version) | Record::VersionRemoved(_, _, version)] = records.as_slice()
+        else {
+            panic!("one change: {records:?}")
+        };
+        let version = version.clone().expect("a version row");
+        assert_eq!(version.bucket.as_str(), "size-tracking-local:all-versions");
+        (version.key.as_str().to_owned(), version.kind)
+    };
+    // A put makes its version; a delete marker is a version of 0 bytes; a deletion removes its version.
+    let cases = [
+        ("s3-versioned-put.json", "doc.txt\03HL4kqtJvjVBH40Nrjfkd", ChangeKind::Created { size: 20 }),
+        ("s3-versioned-delete-marker.json", "doc.txt\0GhQ7lOKp1NzA9W3mxdEc", ChangeKind::Created { size: 0 }),
+        ("s3-versioned-delete-version.json", "doc.txt\02XKl9dh6Nv8bCdpSm3Ok", ChangeKind::Removed),
+        // Unversioned: the `null` version.
+        ("s3-put.json", "assignment1.txt\0null", ChangeKind::Created { size: 18 }),
+        ("s3-delete.json", "assignment1.txt\0null", ChangeKind::Removed),
+    ];
+    for (name, row, kind) in cases {
+        assert_eq!(version_of(fixture(name)), (row.to_owned(), kind), "{name}");
+    }
+    // Through EventBridge: a delete marker created, or a version permanently deleted.
+    let marker = fixture("eventbridge-object-deleted.json");
+    let (row, kind) = version_of(marker.clone());
+    assert_eq!(
+        (row.ends_with("\01QW9g1Z99LUNbvaaYVpW9xDlOLU.qxgF"), kind),
+        (true, ChangeKind::Created { size: 0 })
+    );
+    let mut permanently = marker;
+    permanently["detail"]["deletion-type"] = "Permanently Deleted".into();
+    assert_eq!(version_of(permanently).1, ChangeKind::Removed);
+}
+
 #[tokio::test]
 async fn a_removed_version_with_no_bucket_to_read_fails_its_message_and_no_other() {
     let (tracker, _dir) = tracker().await;
