@@ -13,9 +13,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::Utc;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use domain::correction::Correction;
-use domain::{BucketName, Ledger, ObjectKey, Totals};
+use domain::{BucketName, Ledger, ObjectKey, StoreError, Totals};
 use local::s3::{RunningS3, S3EndpointConfig};
 use store_sqlite::SqliteStore;
+use testkit::ledger::{Around, LedgerCall, Work, Wrapped};
 use tracker::Tracker;
 use tracker::event::compose::{OutgoingKind, OutgoingRecord, notification_json};
 use tracker::event::notification_from_value;
@@ -76,48 +77,17 @@ fn overwrite_event(objects: usize, n: u64) -> serde_json::Value {
     }])
 }
 
-/// Counts the ledger calls the tracker makes.
-struct CountingLedger {
-    inner: Arc<SqliteStore>,
+/// Counts the ledger calls the tracker makes (in front of the ledger, as a [`Wrapped`] one).
+#[derive(Default)]
+struct Counting {
     calls: AtomicU64,
 }
 
 #[async_trait::async_trait]
-impl Ledger for CountingLedger {
-    async fn apply_batch(&self, changes: &[domain::ObjectChange]) -> Vec<domain::ChangeResult> {
+impl Around for Counting {
+    async fn around<'a, T: Send + 'a>(&'a self, _: LedgerCall, work: Work<'a, T>) -> Result<T, StoreError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
-        self.inner.apply_batch(changes).await
-    }
-    async fn key_rows(
-        &self,
-        bucket: &BucketName,
-        after: Option<&ObjectKey>,
-        limit: usize,
-    ) -> Result<domain::correction::KeyRows, domain::StoreError> {
-        self.inner.key_rows(bucket, after, limit).await
-    }
-    async fn correct(
-        &self,
-        bucket: &BucketName,
-        corrections: &[Correction],
-    ) -> Result<Vec<domain::transition::Transition>, domain::StoreError> {
-        self.inner.correct(bucket, corrections).await
-    }
-    fn tombstone_lifetime(&self) -> Option<std::time::Duration> {
-        self.inner.tombstone_lifetime()
-    }
-    async fn park(&self, changes: &[domain::ObjectChange]) -> Result<(), domain::StoreError> {
-        self.inner.park(changes).await
-    }
-    async fn parked(&self, bucket: &BucketName) -> Result<Vec<domain::ObjectChange>, domain::StoreError> {
-        self.inner.parked(bucket).await
-    }
-    async fn unpark(&self, changes: &[domain::ObjectChange]) -> Result<(), domain::StoreError> {
-        self.inner.unpark(changes).await
-    }
-    async fn totals(&self, bucket: &BucketName) -> Result<Totals, domain::StoreError> {
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        self.inner.totals(bucket).await
+        work.await
     }
 }
 
@@ -145,7 +115,7 @@ fn per_event(c: &mut Criterion) {
         let world = runtime.block_on(world(objects));
         let sequence = AtomicU64::new(0);
 
-        let counting = Arc::new(CountingLedger { inner: world.store.clone(), calls: AtomicU64::new(0) });
+        let counting = Arc::new(Wrapped::new(world.store.clone(), Counting::default()));
         let counted = Tracker::new(counting.clone(), tracker::TrackingRules::default());
         runtime.block_on(async {
             let event = notification_from_value(overwrite_event(objects, u64::MAX / 2)).unwrap();
@@ -155,7 +125,7 @@ fn per_event(c: &mut Criterion) {
             eprintln!(
                 "objects={objects}: tracker store calls per event = {}, S3 calls = 0; \
                  listing baseline S3 calls per event = {list_calls}, one listing took {:?}",
-                counting.calls.load(Ordering::Relaxed),
+                counting.around.calls.load(Ordering::Relaxed),
                 started.elapsed()
             );
         });

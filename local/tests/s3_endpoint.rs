@@ -13,10 +13,11 @@ use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};
-use domain::{BucketName, History, Ledger, ObjectChange, StoreError, Totals};
+use domain::{BucketName, History, Ledger, StoreError, Totals};
 use local::s3::{RunningS3, S3EndpointConfig, S3EndpointError, start};
 use store_sqlite::SqliteStore;
 use tempfile::TempDir;
+use testkit::ledger::{Around, LedgerCall, Work, Wrapped};
 use tracker::Tracker;
 use tracker::event::compose::{OutgoingKind, OutgoingRecord, notification_json};
 
@@ -365,55 +366,28 @@ async fn chaotic_delivery_still_gives_exact_totals() {
     assert_eq!(stack.totals().await, listed);
 }
 
-/// A ledger that is slow, and fails its first few writes, in front of SQLite.
+/// Makes a ledger slow, and fails its first few writes (in front of it, as a [`Wrapped`] one).
 struct Unreliable {
-    inner: Arc<SqliteStore>,
     failures_left: AtomicU32,
     delay: Duration,
 }
 
 #[async_trait]
-impl Ledger for Unreliable {
-    async fn apply_batch(&self, changes: &[ObjectChange]) -> Vec<domain::ChangeResult> {
-        tokio::time::sleep(self.delay).await;
-        let fail = self.failures_left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
-        if fail.is_ok() {
-            let error = Arc::new(StoreError::backend("test", "unavailable"));
-            return changes.iter().map(|_| Err(Arc::clone(&error))).collect();
+impl Around for Unreliable {
+    async fn around<'a, T: Send + 'a>(
+        &'a self,
+        call: LedgerCall,
+        work: Work<'a, T>,
+    ) -> Result<T, StoreError> {
+        if call == LedgerCall::ApplyBatch {
+            tokio::time::sleep(self.delay).await;
+            let fail =
+                self.failures_left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+            if fail.is_ok() {
+                return Err(StoreError::backend("test", "unavailable"));
+            }
         }
-        self.inner.apply_batch(changes).await
-    }
-
-    async fn key_rows(
-        &self,
-        bucket: &BucketName,
-        after: Option<&domain::ObjectKey>,
-        limit: usize,
-    ) -> Result<domain::correction::KeyRows, StoreError> {
-        self.inner.key_rows(bucket, after, limit).await
-    }
-    async fn correct(
-        &self,
-        bucket: &BucketName,
-        corrections: &[domain::correction::Correction],
-    ) -> Result<Vec<domain::transition::Transition>, StoreError> {
-        self.inner.correct(bucket, corrections).await
-    }
-
-    fn tombstone_lifetime(&self) -> Option<std::time::Duration> {
-        self.inner.tombstone_lifetime()
-    }
-    async fn park(&self, changes: &[ObjectChange]) -> Result<(), StoreError> {
-        self.inner.park(changes).await
-    }
-    async fn parked(&self, bucket: &BucketName) -> Result<Vec<ObjectChange>, StoreError> {
-        self.inner.parked(bucket).await
-    }
-    async fn unpark(&self, changes: &[ObjectChange]) -> Result<(), StoreError> {
-        self.inner.unpark(changes).await
-    }
-    async fn totals(&self, bucket: &BucketName) -> Result<Totals, StoreError> {
-        self.inner.totals(bucket).await
+        work.await
     }
 }
 
@@ -421,7 +395,7 @@ async fn unreliable_stack(failures: u32, delay: Duration) -> Stack {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Arc::new(SqliteStore::open(&dir.path().join("history.sqlite3")).await.expect("sqlite"));
     let ledger =
-        Arc::new(Unreliable { inner: Arc::clone(&store), failures_left: AtomicU32::new(failures), delay });
+        Arc::new(Wrapped::new(store.clone(), Unreliable { failures_left: AtomicU32::new(failures), delay }));
     Stack::with_ledger(dir, store, ledger, false).await
 }
 

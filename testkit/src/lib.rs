@@ -10,6 +10,7 @@ mod aws;
 pub mod calls;
 pub mod contract;
 pub mod faults;
+pub mod ledger;
 mod moto;
 pub mod runtime_api;
 

@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use domain::{BucketName, ChangeKind, Ledger, StoreError, Totals};
+use domain::{BucketName, ChangeKind, StoreError, Totals};
 use store_sqlite::SqliteStore;
+use testkit::ledger::{Around, LedgerCall, Work, Wrapped};
 use tracker::event::{Notification, Record, parse_notification};
 use tracker::{SkipReason, Tracker, TrackingRules};
 
@@ -169,51 +170,23 @@ async fn the_lambda_handler_summarises_and_fails_on_bad_input() {
     }
 }
 
-/// A ledger that fails its `fail_at`-th batch (counting from 1) once, as a store outage would.
+/// Fails a ledger's `fail_at`-th batch (counting from 1) once, as a store outage would.
 struct FailingOnce {
-    inner: Arc<dyn Ledger>,
     calls: AtomicUsize,
     fail_at: usize,
 }
 
 #[async_trait::async_trait]
-impl Ledger for FailingOnce {
-    async fn apply_batch(&self, changes: &[domain::ObjectChange]) -> Vec<domain::ChangeResult> {
-        if self.calls.fetch_add(1, Ordering::SeqCst) + 1 == self.fail_at {
-            let error = Arc::new(StoreError::backend("test", "the store is unavailable"));
-            return changes.iter().map(|_| Err(Arc::clone(&error))).collect();
+impl Around for FailingOnce {
+    async fn around<'a, T: Send + 'a>(
+        &'a self,
+        call: LedgerCall,
+        work: Work<'a, T>,
+    ) -> Result<T, StoreError> {
+        if call == LedgerCall::ApplyBatch && self.calls.fetch_add(1, Ordering::SeqCst) + 1 == self.fail_at {
+            return Err(StoreError::backend("test", "the store is unavailable"));
         }
-        self.inner.apply_batch(changes).await
-    }
-    async fn key_rows(
-        &self,
-        bucket: &BucketName,
-        after: Option<&domain::ObjectKey>,
-        limit: usize,
-    ) -> Result<domain::correction::KeyRows, StoreError> {
-        self.inner.key_rows(bucket, after, limit).await
-    }
-    async fn correct(
-        &self,
-        bucket: &BucketName,
-        corrections: &[domain::correction::Correction],
-    ) -> Result<Vec<domain::transition::Transition>, StoreError> {
-        self.inner.correct(bucket, corrections).await
-    }
-    fn tombstone_lifetime(&self) -> Option<std::time::Duration> {
-        self.inner.tombstone_lifetime()
-    }
-    async fn park(&self, changes: &[domain::ObjectChange]) -> Result<(), StoreError> {
-        self.inner.park(changes).await
-    }
-    async fn parked(&self, bucket: &BucketName) -> Result<Vec<domain::ObjectChange>, StoreError> {
-        self.inner.parked(bucket).await
-    }
-    async fn unpark(&self, changes: &[domain::ObjectChange]) -> Result<(), StoreError> {
-        self.inner.unpark(changes).await
-    }
-    async fn totals(&self, bucket: &BucketName) -> Result<Totals, StoreError> {
-        self.inner.totals(bucket).await
+        work.await
     }
 }
 
@@ -223,8 +196,8 @@ impl Ledger for FailingOnce {
 #[tokio::test]
 async fn a_store_failure_fails_the_notification_and_the_redelivery_completes_it() {
     let (plain, _dir) = tracker().await;
-    let ledger =
-        Arc::new(FailingOnce { inner: plain.ledger().clone(), calls: AtomicUsize::new(0), fail_at: 2 });
+    let failing = FailingOnce { calls: AtomicUsize::new(0), fail_at: 2 };
+    let ledger = Arc::new(Wrapped::new(plain.ledger().clone(), failing));
     let tracker = Tracker::new(ledger, TrackingRules::default()).with_clock(fixtures_era());
     let put: serde_json::Value = serde_json::from_slice(&fixture("s3-put.json")).unwrap();
     summary_of(tracker::lambda::handle(&tracker, put).await.unwrap());

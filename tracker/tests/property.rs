@@ -19,7 +19,7 @@ use std::time::Duration;
 use domain::{BucketName, ErrorChain, Ledger, StoreError};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, RngSeed, TestCaseError, TestError, TestRunner};
-use scenario::{Case, Deliveries, Failure, FlakyLedger, History, Scale};
+use scenario::{Case, Deliveries, Failure, Faults, History, Scale};
 use store_dynamodb::DynamoStore;
 use store_sqlite::SqliteStore;
 use testkit::faults::{ANY, FaultInjector, is_unreachable};
@@ -252,12 +252,12 @@ fn any_history_delivered_any_way_with_failures_gives_exact_totals_on_sqlite() {
         runtime.block_on(async {
             let bucket = format!("case-{}", cases.fetch_add(1, Ordering::Relaxed));
             let flaky =
-                Arc::new(FlakyLedger::new(Arc::new(store.clone()), case.delivery.faults(&case.history)));
+                Arc::new(Faults::in_front_of(Arc::new(store.clone()), case.delivery.faults(&case.history)));
             let tracker = Tracker::new(Arc::clone(&flaky) as Arc<dyn Ledger>, TrackingRules::default());
             let run = scenario::deliver(&tracker, &bucket, &case.history, &case.delivery);
             let done = property.settle(tokio::time::timeout(CASE_TIMEOUT, run).await)?;
             property.exact(&store, &bucket, &case.history).await?;
-            property.coverage.count(&case, done, flaky.injected());
+            property.coverage.count(&case, done, flaky.around.injected());
             Ok(())
         })
     });

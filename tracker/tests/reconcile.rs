@@ -11,12 +11,9 @@ use std::future::Future;
 use std::pin::Pin;
 
 use aws_sdk_s3::primitives::ByteStream;
-use domain::correction::{Correction, KeyRows};
-use domain::transition::Transition;
-use domain::{
-    BucketName, ChangeKind, ChangeResult, Ledger, ObjectChange, ObjectKey, Sequencer, StoreError, Totals,
-};
+use domain::{BucketName, ChangeKind, Ledger, ObjectChange, ObjectKey, Sequencer, StoreError, Totals};
 use store_dynamodb::DynamoStore;
+use testkit::ledger::{Around, LedgerCall, Work, Wrapped};
 use tracker::reconcile::{Progress, reconcile, reconcile_in_pages};
 
 struct World {
@@ -116,17 +113,23 @@ async fn every_kind_of_drift_is_corrected_and_reported() {
 /// Something the test does once, at a moment of reconcile's run.
 type Meddle = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
 
-/// A ledger through which the test changes the bucket, or applies events, at the moments reconcile
-/// first reads the ledger and first corrects it.
+/// What the test does to the bucket, or the events it applies, at the moments reconcile first reads the
+/// ledger and first corrects it: in front of the ledger as a [`Wrapped`] one.
 struct Meddling {
-    inner: Arc<dyn Ledger>,
     before_read: Mutex<Option<Meddle>>,
     before_correct: Mutex<Option<Meddle>>,
 }
 
 impl Meddling {
-    fn new(inner: Arc<dyn Ledger>, before_read: Option<Meddle>, before_correct: Option<Meddle>) -> Self {
-        Self { inner, before_read: Mutex::new(before_read), before_correct: Mutex::new(before_correct) }
+    fn new(
+        inner: Arc<dyn Ledger>,
+        before_read: Option<Meddle>,
+        before_correct: Option<Meddle>,
+    ) -> Wrapped<Self> {
+        Wrapped::new(
+            inner,
+            Self { before_read: Mutex::new(before_read), before_correct: Mutex::new(before_correct) },
+        )
     }
 
     async fn once(meddle: &Mutex<Option<Meddle>>) {
@@ -138,38 +141,18 @@ impl Meddling {
 }
 
 #[async_trait::async_trait]
-impl Ledger for Meddling {
-    async fn apply_batch(&self, changes: &[ObjectChange]) -> Vec<ChangeResult> {
-        self.inner.apply_batch(changes).await
-    }
-    async fn key_rows(
-        &self,
-        bucket: &BucketName,
-        after: Option<&ObjectKey>,
-        limit: usize,
-    ) -> Result<KeyRows, StoreError> {
-        Self::once(&self.before_read).await;
-        self.inner.key_rows(bucket, after, limit).await
-    }
-    async fn correct(
-        &self,
-        bucket: &BucketName,
-        corrections: &[Correction],
-    ) -> Result<Vec<Transition>, StoreError> {
-        Self::once(&self.before_correct).await;
-        self.inner.correct(bucket, corrections).await
-    }
-    async fn park(&self, changes: &[ObjectChange]) -> Result<(), StoreError> {
-        self.inner.park(changes).await
-    }
-    async fn parked(&self, bucket: &BucketName) -> Result<Vec<ObjectChange>, StoreError> {
-        self.inner.parked(bucket).await
-    }
-    async fn unpark(&self, changes: &[ObjectChange]) -> Result<(), StoreError> {
-        self.inner.unpark(changes).await
-    }
-    async fn totals(&self, bucket: &BucketName) -> Result<Totals, StoreError> {
-        self.inner.totals(bucket).await
+impl Around for Meddling {
+    async fn around<'a, T: Send + 'a>(
+        &'a self,
+        call: LedgerCall,
+        work: Work<'a, T>,
+    ) -> Result<T, StoreError> {
+        match call {
+            LedgerCall::KeyRows => Self::once(&self.before_read).await,
+            LedgerCall::Correct => Self::once(&self.before_correct).await,
+            _ => {}
+        }
+        work.await
     }
 }
 

@@ -131,6 +131,8 @@ impl<'a> Walk<'a> {
         &self,
         cursor: Option<&ObjectKey>,
     ) -> Result<(Vec<(ObjectKey, u64)>, Option<ObjectKey>), ReconcileError> {
-        super::listing::page_after(self.s3, self.bucket, cursor, self.page_keys).await
+        // Boxed: the listing's futures nest the SDK's, and unboxed they make a caller's future type (a
+        // Lambda handler's) too deep for the compiler to lay out.
+        Box::pin(super::listing::page_after(self.s3, self.bucket, cursor, self.page_keys)).await
     }
 }

@@ -13,19 +13,16 @@
 //! either.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::Utc;
-use domain::correction::{Correction, KeyRows};
-use domain::transition::Transition;
-use domain::{BucketName, ChangeResult, ErrorChain, Ledger, ObjectChange, ObjectKey, StoreError, Totals};
+use domain::{BucketName, ErrorChain, Ledger, ObjectKey, StoreError, Totals};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 use testkit::faults::{Fault, Reach, is_injected, is_unreachable};
+use testkit::ledger::{Around, LedgerCall, Work, Wrapped};
 use tracker::event::compose::{OutgoingKind, OutgoingRecord, notification_json};
 use tracker::event::{Notification, notification_from_value};
 use tracker::{Tracker, TrackingRules};
@@ -425,11 +422,10 @@ pub async fn deliver(
     Ok(done)
 }
 
-/// A ledger whose chosen calls fail (the SQLite stand-in for `testkit::faults::FaultInjector`): a fault
-/// that reaches the service fails the call after it is applied (the answer is lost), any other before.
-/// Calls are counted across `apply`, `seed` and `totals`.
-pub struct FlakyLedger {
-    inner: Arc<dyn Ledger>,
+/// Which calls of a ledger fail (the SQLite stand-in for `testkit::faults::FaultInjector`), in front of
+/// it as a [`Wrapped`] ledger: a fault that reaches the service fails the call after it is applied (the
+/// answer is lost), any other before. Calls are counted across `apply`, `seed` and `totals`.
+pub struct Faults {
     faults: BTreeMap<u64, Fault>,
     calls: AtomicU64,
     injected: AtomicU64,
@@ -449,19 +445,21 @@ impl std::fmt::Display for Injected {
 
 impl std::error::Error for Injected {}
 
-type Call<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
-
-impl FlakyLedger {
-    pub fn new(inner: Arc<dyn Ledger>, faults: BTreeMap<u64, Fault>) -> Self {
-        Self { inner, faults, calls: AtomicU64::new(0), injected: AtomicU64::new(0) }
+impl Faults {
+    /// `inner`, the calls of `faults` failing.
+    pub fn in_front_of(inner: Arc<dyn Ledger>, faults: BTreeMap<u64, Fault>) -> Wrapped<Self> {
+        Wrapped::new(inner, Self { faults, calls: AtomicU64::new(0), injected: AtomicU64::new(0) })
     }
 
     /// How many calls failed on purpose so far.
     pub fn injected(&self) -> u64 {
         self.injected.load(Ordering::SeqCst)
     }
+}
 
-    async fn call<T>(&self, work: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
+#[async_trait::async_trait]
+impl Around for Faults {
+    async fn around<'a, T: Send + 'a>(&'a self, _: LedgerCall, work: Work<'a, T>) -> Result<T, StoreError> {
         let call = self.calls.fetch_add(1, Ordering::SeqCst);
         let Some(&fault) = self.faults.get(&call) else { return work.await };
         self.injected.fetch_add(1, Ordering::SeqCst);
@@ -469,90 +467,5 @@ impl FlakyLedger {
             work.await?;
         }
         Err(StoreError::backend("sqlite", Injected { call, fault }))
-    }
-}
-
-// `Ledger` is an `async_trait`; this is what the macro would write.
-impl Ledger for FlakyLedger {
-    fn apply_batch<'a, 'b, 'c>(
-        &'a self,
-        changes: &'b [ObjectChange],
-    ) -> Pin<Box<dyn Future<Output = Vec<ChangeResult>> + Send + 'c>>
-    where
-        'a: 'c,
-        'b: 'c,
-    {
-        Box::pin(async move {
-            match self.call(async { Ok(self.inner.apply_batch(changes).await) }).await {
-                Ok(results) => results,
-                Err(error) => {
-                    let error = Arc::new(error);
-                    changes.iter().map(|_| Err(Arc::clone(&error))).collect()
-                }
-            }
-        })
-    }
-
-    fn key_rows<'a, 'b, 'c, 'd>(
-        &'a self,
-        bucket: &'b BucketName,
-        after: Option<&'c ObjectKey>,
-        limit: usize,
-    ) -> Call<'d, KeyRows>
-    where
-        'a: 'd,
-        'b: 'd,
-        'c: 'd,
-    {
-        Box::pin(self.call(self.inner.key_rows(bucket, after, limit)))
-    }
-
-    fn correct<'a, 'b, 'c, 'd>(
-        &'a self,
-        bucket: &'b BucketName,
-        corrections: &'c [Correction],
-    ) -> Call<'d, Vec<Transition>>
-    where
-        'a: 'd,
-        'b: 'd,
-        'c: 'd,
-    {
-        Box::pin(self.call(self.inner.correct(bucket, corrections)))
-    }
-
-    fn tombstone_lifetime(&self) -> Option<std::time::Duration> {
-        self.inner.tombstone_lifetime()
-    }
-
-    fn park<'a, 'b, 'c>(&'a self, changes: &'b [ObjectChange]) -> Call<'c, ()>
-    where
-        'a: 'c,
-        'b: 'c,
-    {
-        Box::pin(self.call(self.inner.park(changes)))
-    }
-
-    fn parked<'a, 'b, 'c>(&'a self, bucket: &'b BucketName) -> Call<'c, Vec<ObjectChange>>
-    where
-        'a: 'c,
-        'b: 'c,
-    {
-        Box::pin(self.call(self.inner.parked(bucket)))
-    }
-
-    fn unpark<'a, 'b, 'c>(&'a self, changes: &'b [ObjectChange]) -> Call<'c, ()>
-    where
-        'a: 'c,
-        'b: 'c,
-    {
-        Box::pin(self.call(self.inner.unpark(changes)))
-    }
-
-    fn totals<'a, 'b, 'c>(&'a self, bucket: &'b BucketName) -> Call<'c, Totals>
-    where
-        'a: 'c,
-        'b: 'c,
-    {
-        Box::pin(self.call(self.inner.totals(bucket)))
     }
 }
