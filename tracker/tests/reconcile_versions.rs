@@ -12,7 +12,7 @@ use domain::versions::version_change;
 use domain::{BucketName, ChangeKind, Ledger, ObjectChange, ObjectKey, Sequencer, Series, Totals};
 use store_dynamodb::DynamoStore;
 use store_sqlite::SqliteStore;
-use tracker::reconcile::{Progress, reconcile_in_pages};
+use tracker::reconcile::{Position, Progress, Walk, reconcile_in_pages};
 
 /// A versioned bucket on moto, changed without events.
 struct Bucket {
@@ -143,4 +143,30 @@ async fn versions_that_predate_tracking_are_listed_into_the_series_on_dynamodb()
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &tables);
         reconciles_every_version(Arc::new(store), &sdk, page_keys).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_of_versions_reaches_its_last_whole_key_whatever_holds_a_delete_marker() {
+    // S3 answers a page's versions and its delete markers apart: the first key's marker comes after the
+    // last key's version in the answer, and must not end the page there.
+    let sdk = testkit::moto_sdk_config().await;
+    let bucket = Bucket::new(&sdk).await;
+    bucket.put("a.txt", 1).await;
+    bucket.hide("a.txt").await;
+    for key in ["b.txt", "c.txt", "d.txt", "e.txt", "f.txt"] {
+        bucket.put(key, 2).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("history.sqlite3")).await.unwrap();
+    let series = Series::AllVersions.of(&bucket.name);
+    // Six a page: a's marker and version, b, c, d, and e, which the next page may go on with.
+    let mut walk = Walk::resume(&bucket.s3, &store, &series, &[], 6, Position::default());
+    walk.step().await.unwrap();
+    assert_eq!(walk.position().after, domain::versions::after_versions_of("d.txt"));
+    assert_eq!(walk.position().progress.listed, 5);
+    while !walk.is_done() {
+        walk.step().await.unwrap();
+    }
+    assert_eq!(walk.position().progress.listed, 7);
+    assert_eq!(store.totals(&series).await.unwrap(), bucket.listed().await);
 }

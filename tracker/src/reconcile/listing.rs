@@ -134,13 +134,14 @@ async fn versions_after(
     rows(listed, through, &failed)
 }
 
-/// The bound after the last key of `listed` that can have one, dropping the versions of keys past it.
+/// The bound after the last key of `listed` (in key order: a page lists its versions, then its delete
+/// markers) that can have one, dropping the versions of keys past it.
 fn bound_of_last(listed: &mut Vec<Listed>) -> Option<ObjectKey> {
-    while let Some(last) = listed.last() {
-        if let Some(bound) = after_versions_of(&last.key) {
+    while let Some(last) = listed.iter().map(|entry| entry.key.as_str()).max() {
+        if let Some(bound) = after_versions_of(last) {
             return Some(bound);
         }
-        let key = last.key.clone();
+        let key = last.to_owned();
         listed.retain(|entry| entry.key != key);
     }
     None
