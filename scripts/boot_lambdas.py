@@ -280,18 +280,23 @@ def put_unannounced(endpoint: str, bucket_name: str) -> None:
 
 
 def check_reconcile(result_path: str, endpoint: str, history: str, bucket_name: str) -> None:
+    """One tick per series: the current versions and all versions, each walked to the end."""
     answer = response_of(result_path)
     ticks = json.loads(answer["body"])
     size, count = sum(UNANNOUNCED.values()), len(UNANNOUNCED)
-    expected = {"bucket": bucket_name, "outcome": "finished", "listed": count, "added": count,
-                "size_bytes": size, "object_count": count}
-    if len(ticks) != 1 or any(ticks[0].get(k) != v for k, v in expected.items()):
-        fail(f"the answer is {answer['body'][:300]}, expected one tick with {expected}")
-    sizes = history_samples(endpoint, history, bucket_name)
-    if sizes != [(size, count)]:
-        fail(f"history table {history} holds {sizes} (size, count) for {bucket_name}, expected [({size}, {count})]")
-    print(f"schedule event → /response: walk finished, {count} unannounced objects added; history holds 1 sample "
-          f"of {size} B, {count} objects")
+    series = ["current", "all-versions"]
+    expected = [{"bucket": bucket_name, "series": name, "outcome": "finished", "listed": count, "added": count,
+                 "size_bytes": size, "object_count": count} for name in series]
+    if len(ticks) != len(expected) or any(tick.get(k) != v for tick, want in zip(ticks, expected)
+                                          for k, v in want.items()):
+        fail(f"the answer is {answer['body'][:600]}, expected one tick per series: {expected}")
+    for history_key in (bucket_name, f"{bucket_name}:all-versions"):
+        sizes = history_samples(endpoint, history, history_key)
+        if sizes != [(size, count)]:
+            fail(f"history table {history} holds {sizes} (size, count) for {history_key}, "
+                 f"expected [({size}, {count})]")
+    print(f"schedule event → /response: walks of both series finished, {count} unannounced objects added; "
+          f"history holds 1 sample of {size} B, {count} objects per series")
 
 
 def main() -> None:
