@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use domain::BucketName;
+use domain::{BucketName, Series};
 use tracker::event::{Envelope, Notification, envelope_from_slice};
-use tracker::reconcile::{Progress, reconcile, series_of};
+use tracker::reconcile::{Progress, reconcile};
 use tracker::{RecordReport, Tracker};
 
 use crate::eventbridge::{Enabled, enable_eventbridge};
@@ -290,8 +290,11 @@ async fn with_current_totals(
 async fn reconcile_bucket(tracker: &Tracker, s3: &aws_sdk_s3::Client, bucket: &BucketName) -> ExitCode {
     let on_terminal = std::io::stderr().is_terminal();
     let reserved = tracker.rules().reserved_prefixes_of(bucket);
-    for series in series_of(bucket) {
-        let listed = if series.versions_of().is_some() { "versions" } else { "objects" };
+    for series in Series::ALL {
+        let listed = match series {
+            Series::Current => "objects",
+            Series::AllVersions => "versions",
+        };
         let show = |progress: Progress| {
             if on_terminal {
                 eprint!(
@@ -300,7 +303,7 @@ async fn reconcile_bucket(tracker: &Tracker, s3: &aws_sdk_s3::Client, bucket: &B
                 );
             }
         };
-        let result = reconcile(s3, tracker.ledger().as_ref(), &series, &reserved, show).await;
+        let result = reconcile(s3, tracker.ledger().as_ref(), &series.of(bucket), &reserved, show).await;
         if on_terminal {
             eprintln!();
         }

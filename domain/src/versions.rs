@@ -40,6 +40,9 @@ pub enum Series {
 impl Series {
     pub const NAMES: [&'static str; 2] = ["current", "all-versions"];
 
+    /// Every series, in the order reconcile walks a bucket's: its objects, then its versions.
+    pub const ALL: [Self; 2] = [Self::Current, Self::AllVersions];
+
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "current" => Some(Self::Current),

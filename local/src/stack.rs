@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use api::{ApiConfig, Application, TrackedBuckets};
-use domain::{BucketName, StoreError};
+use domain::{BucketName, Series, StoreError};
 use store_sqlite::SqliteStore;
 use tokio::sync::oneshot;
 use tracker::reconcile::{ReconcileError, ReconcileReport, reconcile};
@@ -111,13 +111,14 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let mut reconciled = None;
     let every_bucket =
         api::tracked::endpoint_buckets(&s3_client).await.map_err(|e| StackError::ListBuckets(e.into()))?;
-    // The current series only: the endpoint keeps no versions and lists none (ListObjectVersions is not
-    // implemented), and each change reaches the all-versions series through its event.
     for bucket in every_bucket {
         let reserved = rules.reserved_prefixes_of(&bucket);
-        let report = reconcile(&s3_client, store.as_ref(), &bucket, &reserved, |_| ()).await?;
-        if bucket == config.bucket {
-            reconciled = Some(report);
+        for series in Series::ALL {
+            let report =
+                reconcile(&s3_client, store.as_ref(), &series.of(&bucket), &reserved, |_| ()).await?;
+            if bucket == config.bucket && series == Series::Current {
+                reconciled = Some(report);
+            }
         }
     }
     let reconciled = reconciled.ok_or_else(|| StackError::NoBucket { bucket: config.bucket.clone() })?;

@@ -1,7 +1,7 @@
 use aws_sdk_s3::primitives::ByteStream;
-use domain::{Ledger, Totals};
+use domain::{Ledger, Series, Totals};
 
-use testkit::listed_totals;
+use testkit::{listed_totals, listed_version_totals};
 
 use crate::helpers::{classic_options, get_json, sizes, start_stack};
 
@@ -119,6 +119,10 @@ async fn changes_made_while_the_stack_was_down_are_reconciled_at_start() {
     let listed = listed_totals(&client_for(&again).await, bucket.as_str()).await;
     assert_eq!(listed, Totals { size_bytes: 27, object_count: 2 });
     assert_eq!(again.store().totals(&bucket).await.unwrap(), listed);
+    // The all-versions series is walked too: the endpoint lists each object as its only version.
+    let versions = listed_version_totals(&client_for(&again).await, bucket.as_str()).await;
+    assert_eq!(versions, listed);
+    assert_eq!(again.store().totals(&Series::AllVersions.of(&bucket)).await.unwrap(), versions);
     let (_, window) = get_json(&format!("{}/window?window=60", again.api_url())).await;
     assert_eq!(sizes(&window["samples"]).last(), Some(&27), "the correction is a sample");
     again.shutdown().await;

@@ -14,13 +14,13 @@ use domain::{BucketName, Clock, Series, system_clock};
 use lambda_runtime::{LambdaEvent, service_fn};
 use store_dynamodb::DynamoLedger;
 use tracker::TrackingRules;
-use tracker::reconcile::{ReconcileError, Schedule, TickOutcome, series_of, tick};
+use tracker::reconcile::{ReconcileError, Schedule, TickOutcome, tick};
 
 /// What one invocation did for one bucket: one element of its answer.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BucketTick {
     pub bucket: String,
-    /// Which of the bucket's series the tick walked (see [`tracker::reconcile::series_of`]).
+    /// Which of the bucket's series the tick walked (see [`Series::ALL`]).
     pub series: Series,
     #[serde(flatten)]
     pub outcome: TickOutcome,
@@ -139,8 +139,8 @@ impl Reconciler {
                 self.schedule
             };
             let reserved = self.rules.reserved_prefixes_of(bucket);
-            for name in series_of(bucket) {
-                let series = Series::split(&name).1;
+            for series in Series::ALL {
+                let name = series.of(bucket);
                 let outcome = tick(
                     &self.s3,
                     &self.ledger,

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::Utc;
+use domain::versions::NULL_VERSION;
 use s3s::dto::*;
 use s3s::{S3, S3Error, S3ErrorCode, S3Request, S3Response, S3Result, s3_error};
 use s3s_fs::FileSystem;
@@ -437,11 +438,58 @@ impl S3 for NotifyingS3 {
         self.shared.fs.list_objects_v2(req).await
     }
 
+    /// The storage keeps no versions: each object is its `null` version, the only and the latest one, so
+    /// a listing of versions is the listing of objects (after `key-marker`, as each key has one version).
+    async fn list_object_versions(
+        &self,
+        req: S3Request<ListObjectVersionsInput>,
+    ) -> S3Result<S3Response<ListObjectVersionsOutput>> {
+        let key_marker = req.input.key_marker.clone();
+        let objects = req.map_input(|input| ListObjectsV2Input {
+            bucket: input.bucket,
+            delimiter: input.delimiter,
+            encoding_type: input.encoding_type,
+            max_keys: input.max_keys,
+            prefix: input.prefix,
+            start_after: input.key_marker,
+            ..Default::default()
+        });
+        let listed = self.shared.fs.list_objects_v2(objects).await?;
+        Ok(listed.map_output(|objects| ListObjectVersionsOutput {
+            versions: objects.contents.map(|contents| contents.into_iter().map(null_version).collect()),
+            common_prefixes: objects.common_prefixes,
+            delimiter: objects.delimiter,
+            encoding_type: objects.encoding_type,
+            is_truncated: objects.is_truncated,
+            key_marker,
+            max_keys: objects.max_keys,
+            name: objects.name,
+            next_version_id_marker: objects.next_continuation_token.as_ref().map(|_| NULL_VERSION.to_owned()),
+            next_key_marker: objects.next_continuation_token,
+            prefix: objects.prefix,
+            ..Default::default()
+        }))
+    }
+
     async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
         self.shared.fs.get_object(req).await
     }
 
     async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
         self.shared.fs.head_object(req).await
+    }
+}
+
+/// An object as the version S3 keeps of it in a bucket without versioning.
+fn null_version(object: Object) -> ObjectVersion {
+    ObjectVersion {
+        e_tag: object.e_tag,
+        is_latest: Some(true),
+        key: object.key,
+        last_modified: object.last_modified,
+        owner: object.owner,
+        size: object.size,
+        version_id: Some(NULL_VERSION.to_owned()),
+        ..Default::default()
     }
 }

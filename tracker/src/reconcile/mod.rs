@@ -44,17 +44,11 @@ pub struct ReconcileReport {
     pub object_count: u64,
 }
 
-/// The names of the series reconcile makes agree with `bucket`: its objects, then its versions (the
-/// walk of the all-versions series lists them, see [`listing`]).
-pub fn series_of(bucket: &BucketName) -> [BucketName; 2] {
-    [Series::Current.of(bucket), Series::AllVersions.of(bucket)]
-}
-
 /// How many keys one step reads from the ledger and lists from the bucket (S3's most per listing page).
 pub const PAGE_KEYS: usize = 1_000;
 
-/// Makes the ledger agree with a listing of `bucket` (a bucket, or a bucket's all-versions series, see
-/// [`series_of`]): keys listed but not tracked are added, keys
+/// Makes the ledger agree with a listing of `bucket` (a bucket, or a bucket's all-versions series, which
+/// lists its versions; see [`Series::of`]): keys listed but not tracked are added, keys
 /// tracked but not listed are removed, sizes that differ are corrected (see [`domain::correction`]),
 /// then parked events are settled. Each range of keys is read from the ledger before it is listed, and
 /// each correction applies only if its key's row is still the one read, so an event applied meanwhile
