@@ -34,10 +34,11 @@ export function bucketSizeExpression(bucketName: string): string {
 
 const WHY_THEY_DIFFER = [
   '### Tracked size beside S3\'s own figures, one row per bucket',
-  'The tracked figures are each bucket\'s **current objects** (in the stack\'s own bucket, those outside `plots/`), as of ' +
-    'the last finished reconcile walk. S3\'s `BucketSizeBytes` (summed over its storage types) and `NumberOfObjects` also ' +
-    'count the own bucket\'s `plots/`, the parts of **incomplete multipart uploads** and **noncurrent versions** (if ' +
-    'versioning is enabled), and S3 publishes them **once a day**: they lag by up to a day.',
+  'The tracked figures are each bucket\'s **current objects** (in the stack\'s own bucket, those outside `plots/`), and ' +
+    'beside them **all versions** (noncurrent versions and delete markers counted, a marker as 0 bytes), as of the ' +
+    'reconcile\'s last tick. S3\'s `BucketSizeBytes` (summed over its storage types) and `NumberOfObjects` count ' +
+    '**noncurrent versions** too (if versioning is enabled), and also the own bucket\'s `plots/` and the parts of ' +
+    '**incomplete multipart uploads**, and S3 publishes them **once a day**: they lag by up to a day.',
 ].join('\n\n');
 
 /** The row of one bucket: its size and object count beside S3's, and the drift its walks found. */
@@ -54,6 +55,7 @@ function bucketRow(bucket: string): cloudwatch.IWidget[] {
           ...daily,
           label: 'S3 BucketSizeBytes (all storage classes)',
         }),
+        reconcileMetric('TrackedAllVersionsSizeBytes', bucket, { ...daily, label: 'tracked (all versions)' }),
       ],
     }),
     new cloudwatch.GraphWidget({
@@ -69,6 +71,7 @@ function bucketRow(bucket: string): cloudwatch.IWidget[] {
           ...daily,
           label: 'S3 NumberOfObjects',
         }),
+        reconcileMetric('TrackedVersionCount', bucket, { ...daily, label: 'tracked (all versions)' }),
       ],
     }),
     new cloudwatch.GraphWidget({

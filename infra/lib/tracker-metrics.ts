@@ -51,17 +51,25 @@ export const TRACKER_METRICS = ['RecordsApplied', 'RecordsSkipped', 'RecordsPark
  */
 export const RECONCILE_METRICS = ['KeysCorrected', 'DriftBytes', 'DriftObjects', 'TrackedSizeBytes', 'TrackedObjectCount'] as const;
 
+/**
+ * The totals of a bucket's all-versions series (noncurrent versions and delete markers counted, as S3's own
+ * daily figures count them), at every reconcile tick, with the dimension `Bucket` (the `allVersionsTotals` line).
+ */
+export const ALL_VERSIONS_METRICS = ['TrackedAllVersionsSizeBytes', 'TrackedVersionCount'] as const;
+
 /** The dimension of the reconcile metrics: the walked bucket's name. */
 export const BUCKET_DIMENSION = 'Bucket';
 
 for (const name of TRACKER_METRICS) lineWith('invocation', name);
-for (const name of RECONCILE_METRICS) {
-  const line = lineWith('reconcile', name);
-  if (line.dimensions.join() !== BUCKET_DIMENSION) throw new Error(`contract/metrics.json: lines.reconcile is not per ${BUCKET_DIMENSION}`);
+for (const [lineName, names] of [['reconcile', RECONCILE_METRICS], ['allVersionsTotals', ALL_VERSIONS_METRICS]] as const) {
+  for (const name of names) {
+    const line = lineWith(lineName, name);
+    if (line.dimensions.join() !== BUCKET_DIMENSION) throw new Error(`contract/metrics.json: lines.${lineName} is not per ${BUCKET_DIMENSION}`);
+  }
 }
 
 export type TrackerMetricName = (typeof TRACKER_METRICS)[number];
-export type ReconcileMetricName = (typeof RECONCILE_METRICS)[number];
+export type ReconcileMetricName = (typeof RECONCILE_METRICS)[number] | (typeof ALL_VERSIONS_METRICS)[number];
 
 /** One of the tracker's counts. @default statistic Sum, period 5 minutes */
 export function trackerMetric(name: TrackerMetricName, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
@@ -88,7 +96,7 @@ export function deliveryLagMetric(period: Duration): cloudwatch.Metric {
   });
 }
 
-/** One of a finished reconcile walk's figures for `bucketName`. @default statistic Maximum, period 5 minutes */
+/** One of the reconcile's figures for `bucketName`. @default statistic Maximum, period 5 minutes */
 export function reconcileMetric(
   name: ReconcileMetricName,
   bucketName: string,

@@ -22,7 +22,7 @@ describe('SizeTrackingLambdaStack: the dashboard', () => {
     assert.equal(body.periodOverride, 'inherit', 'S3\'s daily points are not re-aggregated');
   });
 
-  test('the tracked size beside S3\'s BucketSizeBytes of the same bucket, summed over its storage types, daily', () => {
+  test('the tracked size, current and all versions, beside S3\'s BucketSizeBytes of the same bucket, summed over its storage types, daily', () => {
     const size = widget(`${BUCKET_NAME}: size (bytes), tracked vs S3, daily`);
     assert.deepEqual(size.metrics, [
       bucket('TrackedSizeBytes', { label: 'tracked (current objects)', period: 86400, stat: 'Maximum' }),
@@ -33,21 +33,23 @@ describe('SizeTrackingLambdaStack: the dashboard', () => {
           period: 86400,
         },
       ],
+      bucket('TrackedAllVersionsSizeBytes', { label: 'tracked (all versions)', period: 86400, stat: 'Maximum' }),
     ]);
   });
 
-  test('the tracked object count beside S3\'s NumberOfObjects (AllStorageTypes), daily', () => {
+  test('the tracked object and version counts beside S3\'s NumberOfObjects (AllStorageTypes), daily', () => {
     const objects = widget(`${BUCKET_NAME}: objects, tracked vs S3, daily`);
     assert.deepEqual(objects.metrics, [
       bucket('TrackedObjectCount', { label: 'tracked (current objects)', period: 86400, stat: 'Maximum' }),
       // Average is the dashboard's default statistic, so it is not written out.
       ['AWS/S3', 'NumberOfObjects', 'BucketName', BUCKET_NAME, 'StorageType', 'AllStorageTypes', { label: 'S3 NumberOfObjects', period: 86400 }],
+      bucket('TrackedVersionCount', { label: 'tracked (all versions)', period: 86400, stat: 'Maximum' }),
     ]);
   });
 
   test('a note on the dashboard says why the two figures differ', () => {
     const text = body.widgets.find((w: any) => w.type === 'text').properties.markdown;
-    for (const reason of ['current objects', 'incomplete multipart uploads', 'noncurrent versions', 'once a day', 'up to a day']) {
+    for (const reason of ['current objects', 'all versions', 'incomplete multipart uploads', 'noncurrent versions', 'once a day', 'up to a day']) {
       assert.ok(text.includes(reason), reason);
     }
   });

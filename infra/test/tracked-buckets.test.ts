@@ -198,6 +198,8 @@ describe('trackedBuckets: the dashboard and the drift alarms cover each bucket',
       assert.deepEqual(size[0].slice(0, 4), ['s3-size-micro/tracker', 'TrackedSizeBytes', 'Bucket', bucket]);
       assert.ok(size[1][0].expression.includes(`BucketName="${bucket}"`));
       assert.deepEqual(objects[1].slice(0, 6), ['AWS/S3', 'NumberOfObjects', 'BucketName', bucket, 'StorageType', 'AllStorageTypes']);
+      assert.deepEqual(size[2].slice(0, 4), ['s3-size-micro/tracker', 'TrackedAllVersionsSizeBytes', 'Bucket', bucket]);
+      assert.deepEqual(objects[2].slice(0, 4), ['s3-size-micro/tracker', 'TrackedVersionCount', 'Bucket', bucket]);
     }
   });
 

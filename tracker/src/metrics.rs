@@ -8,11 +8,13 @@
 //! the sample that applied it). Per skip reason (dimension `Reason`): `RecordsSkipped`. Per bucket the
 //! invocation moved (dimension `Bucket`): `TrackedSizeBytes`, `TrackedObjectCount`; the scheduled reconcile
 //! reports the same two for every bucket at every tick ([`tracked_totals_emf_line`]), and with its drift
-//! when a walk finishes ([`reconcile_emf_line`]).
+//! when a walk finishes ([`reconcile_emf_line`]), and the bucket's all-versions series as
+//! `TrackedAllVersionsSizeBytes`, `TrackedVersionCount` (the figures S3's daily `BucketSizeBytes` and
+//! `NumberOfObjects` count, noncurrent versions included).
 
 use std::collections::BTreeMap;
 
-use domain::{BucketName, Totals};
+use domain::{BucketName, Series, Totals};
 use serde_json::{Value, json};
 
 use crate::{Outcome, RecordReport, SkipReason};
@@ -95,7 +97,7 @@ impl Counts {
             lines.push(emf_line(timestamp_ms, &["Reason"], &[json!(reason.as_str())], &metric));
         }
         for (bucket, (_, totals)) in &self.buckets {
-            lines.push(bucket_totals_line(timestamp_ms, bucket.as_str(), *totals, &[]));
+            lines.push(tracked_totals_emf_line(bucket, *totals, timestamp_ms));
         }
         lines
     }
@@ -133,37 +135,54 @@ fn emf_line(
     line.to_string()
 }
 
-/// A bucket's tracked totals (dimension `Bucket`), with `more` metrics beside them.
+/// The names a series' tracked totals are reported under: its size, then its count.
+fn totals_metric_names(series: Series) -> (&'static str, &'static str) {
+    match series {
+        Series::Current => ("TrackedSizeBytes", "TrackedObjectCount"),
+        Series::AllVersions => ("TrackedAllVersionsSizeBytes", "TrackedVersionCount"),
+    }
+}
+
+/// The tracked totals of `bucket`'s `series` (dimension `Bucket`), with `more` metrics beside them.
 fn bucket_totals_line(
     timestamp_ms: i64,
     bucket: &str,
+    series: Series,
     totals: Totals,
     more: &[(&str, &str, Value)],
 ) -> String {
+    let (size, count) = totals_metric_names(series);
     let mut metrics = more.to_vec();
-    metrics.push(("TrackedSizeBytes", "Bytes", json!(totals.size_bytes)));
-    metrics.push(("TrackedObjectCount", "Count", json!(totals.object_count)));
+    metrics.push((size, "Bytes", json!(totals.size_bytes)));
+    metrics.push((count, "Count", json!(totals.object_count)));
     emf_line(timestamp_ms, &["Bucket"], &[json!(bucket)], &metrics)
 }
 
-/// The EMF line of a bucket's tracked totals alone (dimension `Bucket`): what the scheduled reconcile
-/// reports at every tick of a bucket whose walk did not finish in it.
-pub fn tracked_totals_emf_line(bucket: &str, totals: Totals, timestamp_ms: i64) -> String {
-    bucket_totals_line(timestamp_ms, bucket, totals, &[])
+/// The EMF line of the tracked totals of `name` (a bucket, or its all-versions series) alone (dimension
+/// `Bucket`, the bucket's name): what the scheduled reconcile reports at every tick of a series whose walk
+/// did not finish in it.
+pub fn tracked_totals_emf_line(name: &BucketName, totals: Totals, timestamp_ms: i64) -> String {
+    let (bucket, series) = Series::split(name);
+    bucket_totals_line(timestamp_ms, bucket.as_str(), series, totals, &[])
 }
 
-/// The EMF line of a finished reconcile walk of one bucket (dimension `Bucket`): how far the ledger was
-/// off (`KeysCorrected` is the drift alarm's metric; `DriftBytes` and `DriftObjects` are listed minus
-/// tracked), and the bucket's tracked totals, so that a bucket with no events still reports them.
+/// The EMF line of a finished reconcile walk of one bucket's series (dimension `Bucket`): for the current
+/// series how far the ledger was off (`KeysCorrected` is the drift alarm's metric; `DriftBytes` and
+/// `DriftObjects` are listed minus tracked), and the series' tracked totals, so that a bucket with no
+/// events still reports them. The all-versions series reports its totals alone: its walk's corrections
+/// are not what the drift alarm watches.
 pub fn reconcile_emf_line(report: &crate::reconcile::ReconcileReport, timestamp_ms: i64) -> String {
     let progress = &report.progress;
-    let drift = [
-        ("KeysCorrected", "Count", json!(progress.corrected())),
-        ("DriftBytes", "Bytes", json!(progress.drift_bytes)),
-        ("DriftObjects", "Count", json!(progress.drift_objects)),
-    ];
+    let drift = match report.series {
+        Series::Current => vec![
+            ("KeysCorrected", "Count", json!(progress.corrected())),
+            ("DriftBytes", "Bytes", json!(progress.drift_bytes)),
+            ("DriftObjects", "Count", json!(progress.drift_objects)),
+        ],
+        Series::AllVersions => Vec::new(),
+    };
     let totals = Totals { size_bytes: report.size_bytes, object_count: report.object_count };
-    bucket_totals_line(timestamp_ms, &report.bucket, totals, &drift)
+    bucket_totals_line(timestamp_ms, &report.bucket, report.series, totals, &drift)
 }
 
 #[cfg(test)]
@@ -313,7 +332,9 @@ mod tests {
             size_bytes: 900,
             object_count: 9,
         };
-        let totals = checked(&tracked_totals_emf_line("b-1", Totals { size_bytes: 900, object_count: 9 }, 5));
+        let bucket = BucketName::parse("b-1").unwrap();
+        let totals =
+            checked(&tracked_totals_emf_line(&bucket, Totals { size_bytes: 900, object_count: 9 }, 5));
         let declared = &totals["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(declared["Dimensions"], json!([["Bucket"]]));
         assert_eq!((&totals["TrackedSizeBytes"], &totals["TrackedObjectCount"]), (&json!(900), &json!(9)));
@@ -332,5 +353,43 @@ mod tests {
         for (name, value) in names.iter().zip([json!(7), json!(-70), json!(1), json!(900), json!(9)]) {
             assert_eq!(line[*name], value, "{name}");
         }
+    }
+
+    #[test]
+    fn the_all_versions_series_reports_its_totals_under_its_own_names_per_bucket() {
+        let bucket = BucketName::parse("b-1").unwrap();
+        let versions = Totals { size_bytes: 33, object_count: 4 };
+        let line = checked(&tracked_totals_emf_line(&bucket.all_versions(), versions, 5));
+        let declared = &line["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(declared["Dimensions"], json!([["Bucket"]]));
+        assert_eq!(line["Bucket"], "b-1", "the bucket's own name: {line}");
+        assert_eq!(
+            (&line["TrackedAllVersionsSizeBytes"], &line["TrackedVersionCount"]),
+            (&json!(33), &json!(4))
+        );
+        assert!(line.get("TrackedSizeBytes").is_none(), "{line}");
+
+        let report = crate::reconcile::ReconcileReport {
+            bucket: "b-1".into(),
+            series: Series::AllVersions,
+            progress: domain::checkpoint::Progress {
+                listed: 4,
+                added: 4,
+                drift_objects: 4,
+                ..Default::default()
+            },
+            settled: 0,
+            size_bytes: 33,
+            object_count: 4,
+        };
+        let finished = checked(&reconcile_emf_line(&report, 5));
+        let names: Vec<&str> = finished["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["Name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["TrackedAllVersionsSizeBytes", "TrackedVersionCount"], "no drift: {finished}");
+        assert_eq!(finished["Bucket"], "b-1");
     }
 }

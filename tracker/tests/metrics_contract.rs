@@ -64,11 +64,10 @@ fn every_line_printed_is_a_line_of_the_contract_and_every_line_of_the_contract_i
     };
     let mut printed: Vec<String> = counts.emf_lines(1);
     printed.push(reconcile_emf_line(&report, 1));
-    printed.push(tracked_totals_emf_line(
-        bucket.as_str(),
-        domain::Totals { size_bytes: 4, object_count: 1 },
-        1,
-    ));
+    printed.push(tracked_totals_emf_line(&bucket, Totals { size_bytes: 4, object_count: 1 }, 1));
+    let versions = Totals { size_bytes: 9, object_count: 3 };
+    printed.push(tracked_totals_emf_line(&bucket.all_versions(), versions, 1));
+    printed.push(reconcile_emf_line(&ReconcileReport { series: domain::Series::AllVersions, ..report }, 1));
     let printed: BTreeSet<Shape> = printed.iter().map(|line| shape_of(line, namespace)).collect();
     let listed_shapes: BTreeSet<Shape> = listed.values().cloned().collect();
     assert_eq!(printed, listed_shapes, "lines printed (left) and in contract/metrics.json (right)");

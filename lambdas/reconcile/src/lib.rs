@@ -154,10 +154,7 @@ impl Reconciler {
                 .await;
                 match outcome {
                     Ok(outcome) => {
-                        let metrics = match series {
-                            Series::Current => self.metrics_line(bucket, &outcome).await,
-                            Series::AllVersions => None,
-                        };
+                        let metrics = self.metrics_line(&name, &outcome).await;
                         if let Some(line) = &metrics {
                             // Standard output is the function's log stream, where CloudWatch reads EMF lines.
                             println!("{line}");
@@ -178,17 +175,17 @@ impl Reconciler {
         failed.map_or(Ok(ticks), Err)
     }
 
-    /// The EMF line of `bucket` after a tick: a finished walk's report, or the tracked totals as they stand
-    /// (one read; a failed read only costs this tick's line).
-    async fn metrics_line(&self, bucket: &domain::BucketName, outcome: &TickOutcome) -> Option<String> {
+    /// The EMF line of `name` (a bucket, or its all-versions series) after a tick: a finished walk's report,
+    /// or the tracked totals as they stand (one read; a failed read only costs this tick's line).
+    async fn metrics_line(&self, name: &domain::BucketName, outcome: &TickOutcome) -> Option<String> {
         let now_ms = (self.clock)();
         if let TickOutcome::Finished(report) = outcome {
             return Some(tracker::metrics::reconcile_emf_line(report, now_ms));
         }
-        match domain::Ledger::totals(&self.ledger, bucket).await {
-            Ok(totals) => Some(tracker::metrics::tracked_totals_emf_line(bucket.as_str(), totals, now_ms)),
+        match domain::Ledger::totals(&self.ledger, name).await {
+            Ok(totals) => Some(tracker::metrics::tracked_totals_emf_line(name, totals, now_ms)),
             Err(error) => {
-                tracing::warn!(%bucket, error = %error, "the tracked totals could not be read for their metrics");
+                tracing::warn!(bucket = %name, error = %error, "the tracked totals could not be read for their metrics");
                 None
             }
         }

@@ -206,6 +206,15 @@ async fn a_walk_cut_short_resumes_where_it_stopped_and_ends_as_one_walk() {
     let (tracked, listed) = world.versions(0).await;
     assert_eq!(tracked, listed);
     assert_eq!(listed, Totals { size_bytes: 450 + 6 + 5, object_count: 11 });
+    // Its totals are metrics of the bucket too, under names of their own, with no drift beside them.
+    let versions = last.iter().find(|tick| tick.series == Series::AllVersions).expect("an all-versions tick");
+    let reported = metrics(versions);
+    let totals = (reported["TrackedAllVersionsSizeBytes"].as_u64(), reported["TrackedVersionCount"].as_u64());
+    assert_eq!(totals, (Some(listed.size_bytes), Some(listed.object_count)));
+    assert!(
+        reported.get("TrackedSizeBytes").is_none() && reported.get("KeysCorrected").is_none(),
+        "{reported}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
